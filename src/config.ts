@@ -1,0 +1,167 @@
+import { Cron } from 'croner'
+import { z } from 'zod'
+import { decodeKeyOrNull as decodeKey } from './lib/crypto'
+
+/**
+ * Every setting Switchboard reads from the environment, parsed once at start.
+ * Nothing else in the codebase reads `process.env`; the parsed config is injected.
+ */
+const seconds = (def: number, min = 1, max = 31_536_000) =>
+  z.coerce.number().int().min(min).max(max).default(def)
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes')
+
+const databaseUrl = z
+  .string()
+  .default('')
+  .refine((v) => v === '' || v.startsWith('sqlite:') || /^postgres(ql)?:\/\//.test(v), {
+    message: 'expected unset, sqlite:PATH or postgres://user:pass@host:port/db',
+  })
+
+const cidrList = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
+
+const masterKey = z
+  .string()
+  .optional()
+  .refine((v) => v === undefined || v === '' || decodeKey(v) !== null, {
+    message: 'expected 32 bytes as 64 hex characters or base64',
+  })
+
+export const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: databaseUrl,
+  SWITCHBOARD_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  SWITCHBOARD_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  SWITCHBOARD_MASTER_KEY: masterKey,
+  SWITCHBOARD_PREVIOUS_MASTER_KEYS: z
+    .string()
+    .default('')
+    .refine(
+      (v) =>
+        v
+          .split(',')
+          .filter(Boolean)
+          .every((k) => decodeKey(k.trim()) !== null),
+      { message: 'expected a comma-separated list of 32-byte keys (hex or base64)' },
+    ),
+  SWITCHBOARD_ONLINE_WINDOW_SECONDS: seconds(900),
+  SWITCHBOARD_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  SWITCHBOARD_MAX_JSON_BYTES: z.coerce.number().int().min(1024).max(16_777_216).default(1_048_576),
+  SWITCHBOARD_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(4_294_967_295)
+    .default(256 * 1024 * 1024),
+  SWITCHBOARD_SHUTDOWN_GRACE_SECONDS: seconds(10, 0, 600),
+  SWITCHBOARD_ACTIVITY_FLUSH_SECONDS: seconds(10, 1, 3600),
+  SWITCHBOARD_TOKEN_CACHE_SECONDS: seconds(30, 0, 3600),
+  SWITCHBOARD_PRESENCE_SWEEP_CRON: z.string().min(1).default('*/15 * * * * *'),
+  SWITCHBOARD_HEALTH_CRON: z.string().min(1).default('0 * * * * *'),
+  SWITCHBOARD_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  SWITCHBOARD_HEALTH_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(64),
+  SWITCHBOARD_HEALTH_HISTORY: z.coerce.number().int().min(10).max(100_000).default(1440),
+  SWITCHBOARD_ALLOWED_NETWORKS: cidrList,
+  SWITCHBOARD_TRUST_PROXY: bool(false),
+  SWITCHBOARD_BOOTSTRAP: bool(true),
+})
+
+export type Config = {
+  port: number
+  host: string
+  database: { kind: 'sqlite'; path: string } | { kind: 'pg'; url: string; poolSize: number }
+  adminToken: string | undefined
+  masterKey: Uint8Array | undefined
+  previousMasterKeys: Uint8Array[]
+  onlineWindowMs: number
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
+  maxJsonBytes: number
+  maxBodyBytes: number
+  shutdownGraceMs: number
+  activityFlushMs: number
+  tokenCacheMs: number
+  presenceSweepCron: string
+  healthCron: string
+  healthTimeoutMs: number
+  healthConcurrency: number
+  healthHistory: number
+  allowedNetworks: string[]
+  trustProxy: boolean
+  bootstrap: boolean
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws ConfigError with one line per bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = ConfigSchema.safeParse(env)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`)
+    throw new ConfigError(lines.join('\n'))
+  }
+  const e = parsed.data
+  for (const cron of ['SWITCHBOARD_PRESENCE_SWEEP_CRON', 'SWITCHBOARD_HEALTH_CRON'] as const) {
+    if (!isValidCron(e[cron])) throw new ConfigError(`${cron}: expected a cron pattern such as "0 * * * * *"`)
+  }
+  const database = e.DATABASE_URL.startsWith('postgres')
+    ? { kind: 'pg' as const, url: e.DATABASE_URL, poolSize: e.SWITCHBOARD_DB_POOL_SIZE }
+    : {
+        kind: 'sqlite' as const,
+        path: e.DATABASE_URL.startsWith('sqlite:') ? e.DATABASE_URL.slice(7) : './data/switchboard.db',
+      }
+  if (database.kind === 'sqlite' && database.path === '')
+    throw new ConfigError('DATABASE_URL: sqlite: needs a path')
+  const masterKey = e.SWITCHBOARD_MASTER_KEY ? (decodeKey(e.SWITCHBOARD_MASTER_KEY) ?? undefined) : undefined
+  if (database.kind === 'pg' && !masterKey) {
+    throw new ConfigError(
+      'SWITCHBOARD_MASTER_KEY: required with Postgres (every instance must share it); generate one with `openssl rand -hex 32`',
+    )
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    database,
+    adminToken: e.SWITCHBOARD_ADMIN_TOKEN,
+    masterKey,
+    previousMasterKeys: e.SWITCHBOARD_PREVIOUS_MASTER_KEYS.split(',')
+      .filter(Boolean)
+      .map((k) => decodeKey(k.trim())!),
+    onlineWindowMs: e.SWITCHBOARD_ONLINE_WINDOW_SECONDS * 1000,
+    logLevel: e.SWITCHBOARD_LOG_LEVEL,
+    maxJsonBytes: e.SWITCHBOARD_MAX_JSON_BYTES,
+    maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
+    shutdownGraceMs: e.SWITCHBOARD_SHUTDOWN_GRACE_SECONDS * 1000,
+    activityFlushMs: e.SWITCHBOARD_ACTIVITY_FLUSH_SECONDS * 1000,
+    tokenCacheMs: e.SWITCHBOARD_TOKEN_CACHE_SECONDS * 1000,
+    presenceSweepCron: e.SWITCHBOARD_PRESENCE_SWEEP_CRON,
+    healthCron: e.SWITCHBOARD_HEALTH_CRON,
+    healthTimeoutMs: e.SWITCHBOARD_HEALTH_TIMEOUT_MS,
+    healthConcurrency: e.SWITCHBOARD_HEALTH_CONCURRENCY,
+    healthHistory: e.SWITCHBOARD_HEALTH_HISTORY,
+    allowedNetworks: e.SWITCHBOARD_ALLOWED_NETWORKS,
+    trustProxy: e.SWITCHBOARD_TRUST_PROXY,
+    bootstrap: e.SWITCHBOARD_BOOTSTRAP,
+  }
+}
+
+function isValidCron(pattern: string): boolean {
+  try {
+    // croner validates on construction; a paused job never fires.
+    new Cron(pattern, { paused: true }).stop()
+    return true
+  } catch {
+    return false
+  }
+}

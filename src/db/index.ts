@@ -1,0 +1,106 @@
+import { Database as BunSqlite } from 'bun:sqlite'
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import type { sql } from 'drizzle-orm'
+import { type BunSQLiteDatabase, drizzle as drizzleSqlite } from 'drizzle-orm/bun-sqlite'
+import type { Config } from '../config'
+import { Mutex } from '../lib/mutex'
+import type { MigrationMeta } from './migrations'
+import { sqliteTables, type Tables } from './schema'
+
+/**
+ * The query builder services use. Typed as drizzle's SQLite builder; on Postgres the
+ * postgres-js builder stands in (the same select/insert/update/delete/returning surface).
+ * Only portable calls belong in service code: await the builder, never `.all()`/`.get()`/`.run()`.
+ */
+export type Orm = BunSQLiteDatabase<Tables>
+
+/** The database port: one per process, its dialect chosen once at start-up. */
+export interface Database {
+  readonly dialect: 'sqlite' | 'pg'
+  readonly orm: Orm
+  readonly t: Tables
+  /**
+   * Runs `fn` in a transaction: committed when it resolves, rolled back when it throws.
+   * A call inside another transaction joins it. Keep network I/O out of `fn`.
+   */
+  tx<T>(fn: (tx: Orm) => Promise<T>): Promise<T>
+  migrate(migrations?: MigrationMeta[]): Promise<void>
+  ping(): Promise<void>
+  close(): Promise<void>
+  stats(): { poolSize: number; txActive: number; txWaiting: number }
+  /** Raw SQL for the few dialect-specific statements (advisory locks, pragmas, tests). */
+  execute(query: ReturnType<typeof sql>): Promise<Record<string, unknown>[]>
+}
+
+export async function openDatabase(config: Config['database']): Promise<Database> {
+  return config.kind === 'sqlite'
+    ? openSqlite(config.path)
+    : (await import('./postgres')).openPostgres(config)
+}
+
+function openSqlite(path: string): Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const client = new BunSqlite(path, { create: true, strict: true })
+  client.exec('PRAGMA journal_mode = WAL')
+  client.exec('PRAGMA synchronous = NORMAL')
+  client.exec('PRAGMA foreign_keys = ON')
+  client.exec('PRAGMA busy_timeout = 5000')
+  const orm = drizzleSqlite({ client, schema: sqliteTables })
+  // One connection: a transaction must not interleave with another request's statements,
+  // so transactions (and therefore every write) are serialised by this mutex.
+  const mutex = new Mutex()
+  const inTx = new AsyncLocalStorage<true>()
+  let active = 0
+
+  return {
+    dialect: 'sqlite',
+    orm,
+    t: sqliteTables,
+    async tx(fn) {
+      if (inTx.getStore()) return fn(orm)
+      return mutex.run(async () => {
+        active++
+        client.exec('BEGIN IMMEDIATE')
+        try {
+          const result = await inTx.run(true, () => fn(orm))
+          client.exec('COMMIT')
+          return result
+        } catch (e) {
+          client.exec('ROLLBACK')
+          throw e
+        } finally {
+          active--
+        }
+      })
+    },
+    async migrate(migrations) {
+      const list = migrations ?? (await import('./migrations/sqlite.gen')).migrations
+      await mutex.run(async () => {
+        ;(orm as unknown as MigratorHost).dialect.migrate(list, (orm as unknown as MigratorHost).session)
+      })
+    },
+    async ping() {
+      client.query('SELECT 1').get()
+    },
+    async close() {
+      await mutex.run(async () => {
+        try {
+          client.exec('PRAGMA optimize')
+        } catch {}
+        client.close()
+      })
+    },
+    stats: () => ({ poolSize: 1, txActive: active, txWaiting: mutex.waiting }),
+    async execute(query) {
+      return orm.all(query) as Record<string, unknown>[]
+    },
+  }
+}
+
+/** drizzle's internal migrator entry point, shared by both dialects' `migrate()` helpers. */
+export type MigratorHost = {
+  dialect: { migrate(m: MigrationMeta[], session: unknown, config?: unknown): unknown }
+  session: unknown
+}

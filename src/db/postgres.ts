@@ -1,0 +1,59 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { drizzle } from 'drizzle-orm/postgres-js'
+import postgres from 'postgres'
+import type { Database, MigratorHost, Orm } from './index'
+import type { Tables } from './schema'
+import * as pgTables from './schema/pg'
+
+/** Advisory lock key held while migrating, so instances starting together migrate once. */
+const MIGRATION_LOCK = 7_361_120_001
+
+export function openPostgres(config: { url: string; poolSize: number }): Database {
+  const client = postgres(config.url, {
+    max: config.poolSize,
+    onnotice: () => {},
+    connection: { application_name: 'switchboard' },
+  })
+  const db = drizzle({ client, schema: pgTables })
+  const orm = db as unknown as Orm
+  const inTx = new AsyncLocalStorage<Orm>()
+  let active = 0
+
+  return {
+    dialect: 'pg',
+    orm,
+    t: pgTables as unknown as Tables,
+    async tx(fn) {
+      const outer = inTx.getStore()
+      if (outer) return fn(outer)
+      active++
+      try {
+        return await db.transaction((tx) => inTx.run(tx as unknown as Orm, () => fn(tx as unknown as Orm)))
+      } finally {
+        active--
+      }
+    },
+    async migrate(migrations) {
+      const list = migrations ?? (await import('./migrations/pg.gen')).migrations
+      // One dedicated connection: the session-level advisory lock and the migration share it.
+      const single = postgres(config.url, { max: 1, onnotice: () => {} })
+      try {
+        await single`SELECT pg_advisory_lock(${MIGRATION_LOCK})`
+        const host = drizzle({ client: single }) as unknown as MigratorHost
+        await host.dialect.migrate(list, host.session, {})
+      } finally {
+        await single.end({ timeout: 5 })
+      }
+    },
+    async ping() {
+      await client`SELECT 1`
+    },
+    async close() {
+      await client.end({ timeout: 5 })
+    },
+    stats: () => ({ poolSize: config.poolSize, txActive: active, txWaiting: 0 }),
+    async execute(query) {
+      return (await db.execute(query)) as unknown as Record<string, unknown>[]
+    },
+  }
+}

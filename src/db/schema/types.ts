@@ -1,0 +1,10 @@
+/** JSON shapes stored in columns, shared by both dialects. */
+export type ProtocolName = 'mcp' | 'a2a' | 'openai' | 'anp' | 'acp'
+export type ProtocolConfig = { enabled: boolean; url?: string | null }
+export type Protocols = Partial<Record<ProtocolName, ProtocolConfig>>
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue }
+export type JsonObject = { [k: string]: JsonValue }
+
+export type AgentStatus = 'active' | 'inactive'
+export type Presence = 'online' | 'idle' | 'offline'
+export type ActorType = 'admin' | 'workspace_key' | 'agent' | 'system'

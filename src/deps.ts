@@ -1,0 +1,26 @@
+import type { Config } from './config'
+import type { Database } from './db'
+import type { Clock } from './lib/clock'
+import type { Sealer } from './lib/crypto'
+import type { Logger } from './lib/log'
+import type { Registry } from './lib/metrics'
+import type { PresencePolicy } from './modules/presence/rules'
+import type { ActivityTracker } from './modules/tokens/activity'
+import type { Actor } from './modules/tokens/actor'
+import type { CredentialResolver } from './modules/tokens/resolve'
+
+/** Everything a service verb may reach, composed once at start-up (see server.ts). */
+export interface Deps {
+  config: Config
+  db: Database
+  clock: Clock
+  log: Logger
+  sealer: Sealer
+  metrics: Registry
+  credentials: CredentialResolver
+  activity: ActivityTracker
+  presencePolicy: PresencePolicy
+}
+
+/** What every service verb receives beside its input. */
+export type Ctx<A extends Actor = Actor> = { deps: Deps; actor: A; requestId: string }

@@ -1,0 +1,75 @@
+import { openapi } from '@elysiajs/openapi'
+import { Elysia } from 'elysia'
+import css from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' }
+import bundleJs from 'swagger-ui-dist/swagger-ui-bundle.js' with { type: 'file' }
+import { z } from 'zod'
+import pkg from '../../package.json'
+
+/**
+ * OpenAPI 3 at /docs/json and Swagger UI at /docs. The UI's script and stylesheet are
+ * embedded in the binary and served from /docs/assets, so the page needs no CDN.
+ */
+export function docsPlugin() {
+  const assets = {
+    'swagger-ui-bundle.js': { path: bundleJs, type: 'text/javascript; charset=utf-8' },
+    'swagger-ui.css': { path: css, type: 'text/css; charset=utf-8' },
+  } as const
+  return new Elysia({ name: 'switchboard.docs' })
+    .use(
+      openapi({
+        path: '/docs',
+        specPath: '/docs/json',
+        provider: 'swagger-ui',
+        mapJsonSchema: { zod: z.toJSONSchema },
+        exclude: { paths: ['/docs', '/docs/json', '/docs/assets/:file'] },
+        swagger: {
+          cdn: '/docs/assets/swagger-ui-bundle.js',
+          theme: '/docs/assets/swagger-ui.css',
+          autoDarkMode: false,
+        },
+        documentation: {
+          info: {
+            title: 'Switchboard',
+            version: pkg.version,
+            description:
+              'Registry and gateway for AI agents. Errors are always `{ error, code, details? }`. ' +
+              'Lists take `?limit=` (1–500, default 50) and `?cursor=` and answer `nextCursor`.',
+          },
+          tags: [
+            { name: 'workspaces', description: 'Workspaces and their keys' },
+            { name: 'agents', description: 'The agent registry and token lifecycle' },
+            { name: 'presence', description: 'Heartbeats and presence' },
+            { name: 'audit', description: 'Audit logs' },
+            { name: 'teams', description: 'Team-scoped aliases (the team is the workspace)' },
+            { name: 'service', description: 'Health, readiness and metrics' },
+          ],
+          components: {
+            securitySchemes: {
+              adminToken: { type: 'http', scheme: 'bearer', description: 'SWITCHBOARD_ADMIN_TOKEN' },
+              workspaceKey: {
+                type: 'http',
+                scheme: 'bearer',
+                description: 'A workspace key (wk_…); x-api-key also works',
+              },
+              agentToken: {
+                type: 'http',
+                scheme: 'bearer',
+                description: 'An agent token (tk_… or pre-generated)',
+              },
+            },
+          },
+        },
+      }),
+    )
+    .get(
+      '/docs/assets/:file',
+      ({ params, status }) => {
+        const asset = assets[params.file as keyof typeof assets]
+        if (!asset) return status(404, { error: 'No such asset', code: 'not_found' })
+        return new Response(Bun.file(asset.path), {
+          headers: { 'content-type': asset.type, 'cache-control': 'public, max-age=86400' },
+        })
+      },
+      { detail: { hide: true } },
+    )
+}

@@ -1,0 +1,55 @@
+import { Elysia, ValidationError } from 'elysia'
+import type { Deps } from '../deps'
+import { AppError, type ErrorBody, errorBody } from '../lib/errors'
+import { requestMeta } from './request'
+
+/**
+ * The one place errors become HTTP answers. Known errors keep their code; validation and
+ * parse failures are 400s with the offending fields; anything else is logged with the
+ * request id and answered with a generic 500 that reveals nothing.
+ */
+export function errorPlugin(deps: Deps) {
+  return new Elysia({ name: 'switchboard.errors' }).onError(
+    { as: 'global' },
+    ({ code, error, request, set }) => {
+      const reply = (status: number, body: ErrorBody, headers?: Record<string, string>) => {
+        set.status = status
+        if (headers) Object.assign(set.headers, headers)
+        set.headers['content-type'] = 'application/json'
+        return body
+      }
+      // Elysia wraps what a parse hook throws (our body limit and JSON errors) in a ParseError.
+    const known = error instanceof AppError ? error : (error as { cause?: unknown })?.cause
+    if (known instanceof AppError) return reply(known.status, errorBody(known), known.headers)
+      if (code === 'VALIDATION' && error instanceof ValidationError && error.type !== 'response') {
+        return reply(400, {
+          error: `Invalid ${error.type === 'body' ? 'request body' : error.type}`,
+          code: 'invalid_request',
+          details: validationDetails(error),
+        })
+      }
+      if (code === 'PARSE')
+        return reply(400, { error: 'The request body could not be parsed', code: 'invalid_json' })
+      if (code === 'NOT_FOUND') {
+        return reply(404, {
+          error: `No route for ${request.method} ${new URL(request.url).pathname}`,
+          code: 'not_found',
+        })
+      }
+      deps.log.error('unhandled error', { requestId: requestMeta(request).id, code: String(code), error })
+      return reply(500, { error: 'Internal error', code: 'internal_error' })
+    },
+  )
+}
+
+function validationDetails(error: ValidationError): { path: string; message: string }[] {
+  const issues = (error.all ?? []) as Array<{ path?: unknown; message?: string; summary?: string }>
+  return issues.slice(0, 20).map((i) => ({
+    path: Array.isArray(i.path)
+      ? i.path.map(String).join('.')
+      : typeof i.path === 'string'
+        ? i.path.replace(/^\//, '').replace(/\//g, '.')
+        : '',
+    message: String(i.message ?? i.summary ?? 'invalid'),
+  }))
+}

@@ -1,0 +1,21 @@
+/** Row ids are UUIDv7: unique, and ordered by creation, which makes them stable cursors. */
+export const newId = (): string => Bun.randomUUIDv7()
+
+const PERMANENT_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
+
+/** `agt-` + 8 characters of [a-z0-9], drawn without modulo bias. */
+export function newPermanentId(): string {
+  let out = 'agt-'
+  while (out.length < 12) {
+    for (const b of crypto.getRandomValues(new Uint8Array(16))) {
+      if (b < 252 && out.length < 12) out += PERMANENT_ALPHABET[b % 36]
+    }
+  }
+  return out
+}
+
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+export const PERMANENT_ID_RE = /^agt-[a-z0-9]{8}$/
+
+export const isUuid = (v: string): boolean => UUID_RE.test(v)
+export const isPermanentId = (v: string): boolean => PERMANENT_ID_RE.test(v)

@@ -1,0 +1,149 @@
+import { and, asc, eq, gt, inArray, isNull, lte, ne, type SQL, sql } from 'drizzle-orm'
+import type { Ctx } from '../../deps'
+import { idCursor, page } from '../../lib/cursor'
+import type { AgentActor, WorkspaceActor } from '../tokens/actor'
+import { findAgent } from './lookup'
+import type { ListInput } from './model'
+import { agentViews, oneAgentView } from './view'
+
+const likePattern = (q: string) => `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+
+export async function listAgents({ ctx, input }: { ctx: Ctx<WorkspaceActor>; input: ListInput }) {
+  const { deps, actor } = ctx
+  const { agents: a, agentCapabilities: c } = deps.db.t
+  const after = idCursor.decode(input.cursor)
+  const where: (SQL | undefined)[] = [eq(a.workspaceId, actor.workspaceId)]
+  if (after) where.push(gt(a.id, after))
+  if (input.status) where.push(eq(a.status, input.status))
+  if (input.online === 'true') where.push(eq(a.presence, 'online'))
+  if (input.online === 'false') where.push(ne(a.presence, 'online'))
+  if (input.presence) where.push(eq(a.presence, input.presence))
+  if (input.label !== undefined) where.push(eq(a.label, input.label))
+  if (input.archived !== 'any') where.push(eq(a.archived, input.archived === 'true'))
+  if (input.capability !== undefined) {
+    where.push(
+      inArray(
+        a.id,
+        deps.db.orm
+          .select({ id: c.agentId })
+          .from(c)
+          .where(and(eq(c.workspaceId, actor.workspaceId), eq(c.name, input.capability))),
+      ),
+    )
+  }
+  if (input.q) {
+    const p = likePattern(input.q)
+    where.push(
+      sql`(lower(${a.name}) like ${p} escape '\\' or lower(coalesce(${a.description}, '')) like ${p} escape '\\')`,
+    )
+  }
+  const rows = await deps.db.orm
+    .select()
+    .from(a)
+    .where(and(...where))
+    .orderBy(asc(a.id))
+    .limit(input.limit + 1)
+  const { items, nextCursor } = page(rows, input.limit)
+  return { agents: await agentViews(deps, items), nextCursor }
+}
+
+export async function getAgent({ ctx, input }: { ctx: Ctx<WorkspaceActor>; input: { agentId: string } }) {
+  return oneAgentView(ctx.deps, await findAgent(ctx.deps, ctx.actor.workspaceId, input.agentId))
+}
+
+export async function me({ ctx }: { ctx: Ctx<AgentActor> }) {
+  return oneAgentView(ctx.deps, await findAgent(ctx.deps, ctx.actor.workspaceId, ctx.actor.agentId))
+}
+
+export async function agentsByCapability({
+  ctx,
+  input,
+}: {
+  ctx: Ctx<WorkspaceActor>
+  input: { name: string; limit: number; cursor?: string | undefined }
+}) {
+  const { deps, actor } = ctx
+  const { agents: a, agentCapabilities: c } = deps.db.t
+  const after = idCursor.decode(input.cursor)
+  const rows = await deps.db.orm
+    .select({
+      id: a.id,
+      permanentId: a.permanentId,
+      name: a.name,
+      presence: a.presence,
+      capName: c.name,
+      metadata: c.metadata,
+    })
+    .from(c)
+    .innerJoin(a, eq(a.id, c.agentId))
+    .where(
+      and(
+        eq(c.workspaceId, actor.workspaceId),
+        eq(c.name, input.name),
+        eq(a.archived, false),
+        after ? gt(a.id, after) : undefined,
+      ),
+    )
+    .orderBy(asc(a.id))
+    .limit(input.limit + 1)
+  const { items, nextCursor } = page(rows, input.limit)
+  return {
+    agents: items.map((r) => ({
+      id: r.id,
+      permanentId: r.permanentId,
+      name: r.name,
+      presence: r.presence,
+      isOnline: r.presence === 'online',
+      capability: { name: r.capName, metadata: r.metadata },
+    })),
+    nextCursor,
+  }
+}
+
+export async function expiringTokens({
+  ctx,
+  input,
+}: {
+  ctx: Ctx<WorkspaceActor>
+  input: { withinHours: number; limit: number; cursor?: string | undefined }
+}) {
+  const { deps, actor } = ctx
+  const { agents: a, agentTokens: t } = deps.db.t
+  const now = deps.clock.now()
+  const horizon = new Date(now.getTime() + input.withinHours * 3_600_000)
+  const after = idCursor.decode(input.cursor)
+  const rows = await deps.db.orm
+    .select({
+      id: t.id,
+      agentId: a.id,
+      permanentId: a.permanentId,
+      name: a.name,
+      prefix: t.prefix,
+      expiresAt: t.expiresAt,
+    })
+    .from(t)
+    .innerJoin(a, eq(a.id, t.agentId))
+    .where(
+      and(
+        eq(t.workspaceId, actor.workspaceId),
+        isNull(t.revokedAt),
+        gt(t.expiresAt, now),
+        lte(t.expiresAt, horizon),
+        after ? gt(t.id, after) : undefined,
+      ),
+    )
+    .orderBy(asc(t.id))
+    .limit(input.limit + 1)
+  const { items, nextCursor } = page(rows, input.limit)
+  return {
+    agents: items.map((r) => ({
+      id: r.agentId,
+      permanentId: r.permanentId,
+      name: r.name,
+      tokenPrefix: r.prefix,
+      tokenExpiresAt: r.expiresAt!.toISOString(),
+      hoursUntilExpiry: Math.round(((r.expiresAt!.getTime() - now.getTime()) / 3_600_000) * 100) / 100,
+    })),
+    nextCursor,
+  }
+}

@@ -1,0 +1,36 @@
+import { Elysia } from 'elysia'
+import { z } from 'zod'
+import type { Deps } from '../../deps'
+import { authPlugin } from '../../http/auth'
+import { AgentParams, responses, Timestamp } from '../../http/schemas'
+import { heartbeat } from './service'
+
+const HeartbeatBody = z
+  .strictObject({ status: z.enum(['online', 'idle', 'offline']).default('online') })
+  .default({
+    status: 'online',
+  })
+const HeartbeatAnswer = z.object({
+  agentId: z.uuid(),
+  permanentId: z.string(),
+  status: z.enum(['online', 'idle', 'offline']).describe('What the agent reported'),
+  presence: z.enum(['online', 'idle', 'offline']).describe('What Switchboard now decides'),
+  isOnline: z.boolean(),
+  lastHeartbeatAt: Timestamp,
+  onlineWindowSeconds: z.number().int().describe('Send the next heartbeat well within this'),
+})
+
+export const presenceRoutes = (deps: Deps) =>
+  new Elysia({ prefix: '/api', tags: ['presence'] })
+    .use(authPlugin(deps))
+    .post(
+      '/agents/:agentId/heartbeat',
+      ({ ctx, params, body }) => heartbeat({ ctx, input: { ...params, ...body } }),
+      {
+        asAgent: true,
+        params: AgentParams,
+        body: HeartbeatBody,
+        response: responses({ 200: HeartbeatAnswer }, [400, 401, 403]),
+        detail: { summary: "Report the agent's status (its own agent token only)" },
+      },
+    )

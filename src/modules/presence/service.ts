@@ -1,0 +1,77 @@
+import { eq, ne, sql } from 'drizzle-orm'
+import type { Orm } from '../../db'
+import type { Presence } from '../../db/schema/types'
+import type { Ctx, Deps } from '../../deps'
+import { unauthorized } from '../../lib/errors'
+import { type AgentRow, assertSelf } from '../agents/lookup'
+import type { AgentActor } from '../tokens/actor'
+import { decidePresence, type PresenceReason } from './rules'
+
+export type PresenceChange = { from: Presence; to: Presence; reason: PresenceReason }
+
+/**
+ * The single place presence changes. Writes the signal's columns (locking the row, so
+ * concurrent signals for one agent are decided one after the other), decides presence
+ * from the row as it now stands, and records a change only when there is one.
+ */
+export async function applySignal(
+  deps: Deps,
+  tx: Orm,
+  agentId: string,
+  signal: Partial<AgentRow>,
+): Promise<{ row: AgentRow; change: PresenceChange | null } | null> {
+  const { agents } = deps.db.t
+  const set = Object.keys(signal).length > 0 ? signal : { presence: sql`${agents.presence}` }
+  const [row] = await tx
+    .update(agents)
+    .set(set as Partial<AgentRow>)
+    .where(eq(agents.id, agentId))
+    .returning()
+  if (!row) return null
+  const decided = decidePresence(row, deps.clock.now(), deps.presencePolicy)
+  if (decided.presence === row.presence) return { row, change: null }
+  await tx.update(agents).set({ presence: decided.presence }).where(eq(agents.id, agentId))
+  const change = { from: row.presence, to: decided.presence, reason: decided.reason }
+  return { row: { ...row, presence: decided.presence }, change }
+}
+
+export async function heartbeat({
+  ctx,
+  input,
+}: {
+  ctx: Ctx<AgentActor>
+  input: { agentId: string; status: Presence }
+}) {
+  const { deps, actor } = ctx
+  assertSelf(actor, input.agentId)
+  const now = deps.clock.now()
+  const result = await deps.db.tx((tx) =>
+    applySignal(deps, tx, actor.agentId, { reportedStatus: input.status, lastHeartbeatAt: now }),
+  )
+  // The token resolved a moment ago but the agent is gone: it was deleted in between.
+  if (!result) throw unauthorized()
+  const { row } = result
+  return {
+    agentId: row.id,
+    permanentId: row.permanentId,
+    status: input.status,
+    presence: row.presence,
+    isOnline: row.presence === 'online',
+    lastHeartbeatAt: now.toISOString(),
+    onlineWindowSeconds: Math.round(deps.presencePolicy.onlineWindowMs / 1000),
+  }
+}
+
+/** Re-decides every agent not already offline; windows that lapsed without a signal end here. */
+export async function sweepPresence(deps: Deps): Promise<number> {
+  const { agents } = deps.db.t
+  const candidates = await deps.db.orm.select().from(agents).where(ne(agents.presence, 'offline'))
+  const now = deps.clock.now()
+  let changed = 0
+  for (const row of candidates) {
+    if (decidePresence(row, now, deps.presencePolicy).presence === row.presence) continue
+    const res = await deps.db.tx((tx) => applySignal(deps, tx, row.id, {}))
+    if (res?.change) changed++
+  }
+  return changed
+}

@@ -1,0 +1,136 @@
+import { and, eq, isNull } from 'drizzle-orm'
+import type { Config } from '../../config'
+import type { Database } from '../../db'
+import type { Clock } from '../../lib/clock'
+import { safeEqual } from '../../lib/crypto'
+import type { Actor, AgentActor, WorkspaceActor } from './actor'
+import { classifySecret, hashSecret } from './format'
+
+type Entry = { actor: WorkspaceActor | AgentActor; expiresAt: number | null; cachedAt: number }
+
+/**
+ * Resolves a presented secret to an actor. This runs on every authenticated request, so:
+ * the shape and checksum are checked before any query, positive answers are cached by the
+ * secret's hash for a short time, and every change that could end a credential (revoke,
+ * rotate, deactivate, archive, delete) evicts the cache entries it affects at once.
+ */
+export class CredentialResolver {
+  private cache = new Map<string, Entry>()
+  private byOwner = new Map<string, Set<string>>()
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly config: Pick<Config, 'adminToken' | 'tokenCacheMs'>,
+  ) {}
+
+  async resolve(secret: string): Promise<Actor | null> {
+    if (this.config.adminToken && safeEqual(secret, this.config.adminToken)) return { kind: 'admin' }
+    const kind = classifySecret(secret)
+    if (kind === 'invalid') return null
+    const hash = hashSecret(secret)
+    const now = this.clock.now().getTime()
+    const hit = this.cache.get(hash)
+    if (hit && now - hit.cachedAt < this.config.tokenCacheMs) {
+      if (hit.expiresAt !== null && hit.expiresAt <= now) return null
+      return hit.actor
+    }
+    const found = kind === 'workspace' ? await this.lookupKey(hash) : await this.lookupAgentToken(hash)
+    if (!found) return null
+    if (found.expiresAt !== null && found.expiresAt <= now) return null
+    this.remember(hash, found, now)
+    return found.actor
+  }
+
+  /** Forget every cached credential of an agent (token rotated, agent deactivated/archived/deleted). */
+  invalidateAgent(agentId: string) {
+    this.evictOwner(agentId)
+  }
+
+  /** Forget a workspace key (revoked). */
+  invalidateKey(keyId: string) {
+    this.evictOwner(keyId)
+  }
+
+  clear() {
+    this.cache.clear()
+    this.byOwner.clear()
+  }
+
+  get size() {
+    return this.cache.size
+  }
+
+  private remember(hash: string, found: Omit<Entry, 'cachedAt'>, now: number) {
+    if (this.config.tokenCacheMs === 0) return
+    // Bounded: a flood of distinct valid credentials cannot grow memory without limit.
+    if (this.cache.size >= 100_000) this.clear()
+    this.cache.set(hash, { ...found, cachedAt: now })
+    const owner = found.actor.kind === 'agent' ? found.actor.agentId : found.actor.keyId
+    let set = this.byOwner.get(owner)
+    if (!set) {
+      set = new Set()
+      this.byOwner.set(owner, set)
+    }
+    set.add(hash)
+  }
+
+  private evictOwner(owner: string) {
+    const set = this.byOwner.get(owner)
+    if (!set) return
+    for (const h of set) this.cache.delete(h)
+    this.byOwner.delete(owner)
+  }
+
+  private async lookupKey(hash: string): Promise<Omit<Entry, 'cachedAt'> | null> {
+    const { workspaceKeys: k } = this.db.t
+    const [row] = await this.db.orm
+      .select({
+        id: k.id,
+        workspaceId: k.workspaceId,
+        prefix: k.prefix,
+        hash: k.hash,
+        expiresAt: k.expiresAt,
+      })
+      .from(k)
+      .where(and(eq(k.hash, hash), isNull(k.revokedAt)))
+      .limit(1)
+    if (!row || !safeEqual(row.hash, hash)) return null
+    return {
+      actor: { kind: 'workspace', workspaceId: row.workspaceId, keyId: row.id, keyPrefix: row.prefix },
+      expiresAt: row.expiresAt?.getTime() ?? null,
+    }
+  }
+
+  private async lookupAgentToken(hash: string): Promise<Omit<Entry, 'cachedAt'> | null> {
+    const { agentTokens: t, agents: a } = this.db.t
+    const [row] = await this.db.orm
+      .select({
+        tokenId: t.id,
+        prefix: t.prefix,
+        hash: t.hash,
+        expiresAt: t.expiresAt,
+        agentId: a.id,
+        workspaceId: a.workspaceId,
+        permanentId: a.permanentId,
+        status: a.status,
+        archived: a.archived,
+      })
+      .from(t)
+      .innerJoin(a, eq(a.id, t.agentId))
+      .where(and(eq(t.hash, hash), isNull(t.revokedAt)))
+      .limit(1)
+    if (!row || !safeEqual(row.hash, hash) || row.status !== 'active' || row.archived) return null
+    return {
+      actor: {
+        kind: 'agent',
+        workspaceId: row.workspaceId,
+        agentId: row.agentId,
+        permanentId: row.permanentId,
+        tokenId: row.tokenId,
+        tokenPrefix: row.prefix,
+      },
+      expiresAt: row.expiresAt?.getTime() ?? null,
+    }
+  }
+}

@@ -1,0 +1,21 @@
+import { Elysia } from 'elysia'
+import type { Deps } from '../../deps'
+import { authPlugin } from '../../http/auth'
+import { AgentParams, responses } from '../../http/schemas'
+import { RotateBody, Rotated } from '../agents/model'
+import { rotateToken } from './rotate'
+
+export const tokenRoutes = (deps: Deps) =>
+  new Elysia({ prefix: '/api', tags: ['agents'] })
+    .use(authPlugin(deps))
+    .post(
+      '/agents/:agentId/rotate-token',
+      ({ ctx, params, body }) => rotateToken({ ctx, input: { ...body, ...params } }),
+      {
+        asMember: true,
+        params: AgentParams,
+        body: RotateBody,
+        response: responses({ 200: Rotated }),
+        detail: { summary: "Rotate the agent's token (workspace key, or the agent's own current token)" },
+      },
+    )

@@ -1,0 +1,50 @@
+import { z } from 'zod'
+import { NextCursor, NullableTimestamp, Timestamp } from '../../http/schemas'
+
+export const WorkspaceName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(
+    /^[\p{L}\p{N}][\p{L}\p{N} _.-]*$/u,
+    'letters, digits, spaces, "_", "." and "-", starting with a letter or digit',
+  )
+
+export const Workspace = z
+  .object({ id: z.uuid(), name: z.string(), createdAt: Timestamp })
+  .meta({ id: 'Workspace' })
+
+export const WorkspaceKey = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    prefix: z.string().describe('The first characters of the key, for recognising it'),
+    expiresAt: NullableTimestamp,
+    lastUsedAt: NullableTimestamp.describe('Updated within a few seconds of use'),
+    createdAt: Timestamp,
+  })
+  .meta({ id: 'WorkspaceKey' })
+
+export const CreateWorkspaceBody = z.strictObject({ name: WorkspaceName })
+export const CreatedWorkspace = z.object({
+  workspace: Workspace,
+  apiKey: z.string().describe('The workspace key (wk_…). Shown once.'),
+})
+export const WorkspaceList = z.object({ workspaces: z.array(Workspace), nextCursor: NextCursor })
+
+export const CreateKeyBody = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  expiresInSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(10 * 365 * 86400)
+    .optional(),
+})
+export const CreatedKey = z.object({
+  key: WorkspaceKey,
+  apiKey: z.string().describe('The key (wk_…). Shown once.'),
+})
+export const KeyList = z.object({ keys: z.array(WorkspaceKey), nextCursor: NextCursor })
+export const RevokedKey = WorkspaceKey.extend({ revokedAt: Timestamp })

@@ -1,0 +1,68 @@
+import { Elysia } from 'elysia'
+import type { Deps } from '../../deps'
+import { authPlugin } from '../../http/auth'
+import { IdParams, PageQuery, responses } from '../../http/schemas'
+import {
+  CreatedKey,
+  CreatedWorkspace,
+  CreateKeyBody,
+  CreateWorkspaceBody,
+  KeyList,
+  RevokedKey,
+  Workspace,
+  WorkspaceList,
+} from './model'
+import { createKey, createWorkspace, getWorkspace, listKeys, listWorkspaces, revokeKey } from './service'
+
+export const workspaceRoutes = (deps: Deps) =>
+  new Elysia({ prefix: '/api', tags: ['workspaces'] })
+    .use(authPlugin(deps))
+    .post(
+      '/workspaces',
+      ({ ctx, body, set }) => {
+        set.status = 201
+        return createWorkspace({ deps: ctx.deps, actor: ctx.actor, input: body })
+      },
+      {
+        asAdmin: true,
+        body: CreateWorkspaceBody,
+        response: responses({ 201: CreatedWorkspace }, [400, 401, 403, 409]),
+        detail: { summary: 'Create a workspace and its first key (admin)' },
+      },
+    )
+    .get('/workspaces', ({ ctx, query }) => listWorkspaces({ deps: ctx.deps, input: query }), {
+      asAdmin: true,
+      query: PageQuery,
+      response: responses({ 200: WorkspaceList }, [400, 401, 403]),
+      detail: { summary: 'List workspaces (admin)' },
+    })
+    .get('/workspace', ({ ctx }) => getWorkspace({ ctx }), {
+      asWorkspace: true,
+      response: responses({ 200: Workspace }, [401, 403]),
+      detail: { summary: "The caller's workspace" },
+    })
+    .post(
+      '/workspace/keys',
+      ({ ctx, body, set }) => {
+        set.status = 201
+        return createKey({ ctx, input: body })
+      },
+      {
+        asWorkspace: true,
+        body: CreateKeyBody,
+        response: responses({ 201: CreatedKey }, [400, 401, 403]),
+        detail: { summary: 'Create a workspace key (the secret is shown once)' },
+      },
+    )
+    .get('/workspace/keys', ({ ctx, query }) => listKeys({ ctx, input: query }), {
+      asWorkspace: true,
+      query: PageQuery,
+      response: responses({ 200: KeyList }, [400, 401, 403]),
+      detail: { summary: 'List live workspace keys (no secrets)' },
+    })
+    .delete('/workspace/keys/:id', ({ ctx, params }) => revokeKey({ ctx, input: params }), {
+      asWorkspace: true,
+      params: IdParams,
+      response: responses({ 200: RevokedKey }, [400, 401, 403, 404, 409]),
+      detail: { summary: 'Revoke a workspace key at once' },
+    })

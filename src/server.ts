@@ -1,0 +1,119 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { Cron } from 'croner'
+import type { Config } from './config'
+import { type Database, openDatabase } from './db'
+import type { Deps } from './deps'
+import { type App, createApp } from './http/app'
+import { type Clock, systemClock } from './lib/clock'
+import { decodeKeyOrNull, Sealer } from './lib/crypto'
+import { createLogger, type Logger } from './lib/log'
+import { Registry } from './lib/metrics'
+import { cronIntervalMs } from './modules/presence/rules'
+import { sweepPresence } from './modules/presence/service'
+import { registerServiceMetrics } from './modules/service/service'
+import { ActivityTracker } from './modules/tokens/activity'
+import { CredentialResolver } from './modules/tokens/resolve'
+import { bootstrapDefaultWorkspace } from './modules/workspaces/service'
+
+export type Overrides = { clock?: Clock; log?: Logger; db?: Database }
+
+/** Composes every dependency once. The database is opened and migrated here. */
+export async function buildDeps(config: Config, overrides: Overrides = {}): Promise<Deps> {
+  const log = overrides.log ?? createLogger(config.logLevel)
+  const clock = overrides.clock ?? systemClock
+  const db = overrides.db ?? (await openDatabase(config.database))
+  await db.migrate()
+  const deps: Deps = {
+    config,
+    db,
+    clock,
+    log,
+    sealer: new Sealer(masterKey(config, log), config.previousMasterKeys),
+    metrics: new Registry(),
+    credentials: new CredentialResolver(db, clock, config),
+    activity: new ActivityTracker(db, clock, log),
+    presencePolicy: {
+      onlineWindowMs: config.onlineWindowMs,
+      healthFreshMs: 2 * cronIntervalMs(config.healthCron),
+      socketFreshMs: 90_000,
+    },
+  }
+  registerServiceMetrics(deps)
+  return deps
+}
+
+/**
+ * The master key: from SWITCHBOARD_MASTER_KEY, else (SQLite only; config refuses Postgres
+ * without it) a key file beside the database, created 0600 on first start.
+ */
+function masterKey(config: Config, log: Logger): Uint8Array {
+  if (config.masterKey) return config.masterKey
+  if (config.database.kind !== 'sqlite') throw new Error('SWITCHBOARD_MASTER_KEY is required with Postgres')
+  if (config.database.path === ':memory:') return crypto.getRandomValues(new Uint8Array(32))
+  const file = join(dirname(config.database.path), 'master.key')
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true })
+    const key = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')
+    writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' })
+    chmodSync(file, 0o600)
+    log.info('generated a master key file', { path: file })
+  }
+  const key = decodeKeyOrNull(readFileSync(file, 'utf8').trim())
+  if (!key) throw new Error(`${file} does not hold a 32-byte key (64 hex characters)`)
+  return key
+}
+
+/** In-process schedules. Each job is overrun-protected and its errors are logged, never thrown. */
+export function startSchedules(deps: Deps): Cron[] {
+  const job = (name: string, pattern: string, fn: () => Promise<unknown>) =>
+    new Cron(
+      pattern,
+      { name, protect: true, catch: (e) => deps.log.error('scheduled job failed', { job: name, error: e }) },
+      async () => {
+        await fn()
+      },
+    )
+  return [job('presence-sweep', deps.config.presenceSweepCron, () => sweepPresence(deps))]
+}
+
+export type Running = { app: App; deps: Deps; url: string; stop(): Promise<void> }
+
+/** Starts Switchboard: database, bootstrap, HTTP, schedules. `stop()` drains and closes. */
+export async function startServer(
+  config: Config,
+  overrides: Overrides & { onBootstrapKey?: (key: string) => void } = {},
+): Promise<Running> {
+  const deps = await buildDeps(config, overrides)
+  if (config.bootstrap) {
+    const boot = await bootstrapDefaultWorkspace(deps)
+    if (boot) {
+      deps.log.info('created workspace "default"', { workspaceId: boot.workspaceId })
+      overrides.onBootstrapKey?.(boot.apiKey)
+    }
+  }
+  const app = createApp(deps).listen({ port: config.port, hostname: config.host })
+  const server = app.server!
+  deps.activity.start(config.activityFlushMs)
+  const jobs = startSchedules(deps)
+  deps.log.info('listening', { url: server.url.toString(), database: deps.db.dialect })
+
+  let stopping: Promise<void> | undefined
+  const stop = () => {
+    stopping ??= (async () => {
+      for (const j of jobs) j.stop()
+      // Stop accepting, let in-flight requests finish, then cut what is left.
+      const drained = server.stop(false)
+      const timer = new Promise<'timeout'>((r) =>
+        setTimeout(() => r('timeout'), config.shutdownGraceMs).unref(),
+      )
+      if ((await Promise.race([drained.then(() => 'drained' as const), timer])) === 'timeout')
+        await server.stop(true)
+      await deps.activity.stop().catch((e) => deps.log.error('final activity flush failed', { error: e }))
+      await deps.db.close()
+      deps.log.info('stopped')
+    })()
+    return stopping
+  }
+  return { app, deps, url: server.url.toString().replace(/\/$/, ''), stop }
+}
