@@ -43,7 +43,10 @@ export const ConfigSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: databaseUrl,
   SWITCHBOARD_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  SWITCHBOARD_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  SWITCHBOARD_ADMIN_TOKEN: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().min(32, 'must be at least 32 characters').optional(),
+  ),
   SWITCHBOARD_MASTER_KEY: masterKey,
   SWITCHBOARD_PREVIOUS_MASTER_KEYS: z
     .string()

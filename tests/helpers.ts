@@ -1,11 +1,12 @@
+import { afterAll } from 'bun:test'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll } from 'bun:test'
 import { type Config, loadConfig } from '../src/config'
 import type { Deps } from '../src/deps'
 import { type App, createApp } from '../src/http/app'
 import type { Clock } from '../src/lib/clock'
+import type { Logger } from '../src/lib/log'
 import { createWorkspace } from '../src/modules/workspaces/service'
 import { buildDeps } from '../src/server'
 
@@ -55,8 +56,13 @@ export type Harness = {
 type CallOpts = { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> }
 
 /** A suite's app, driven through `app.handle(new Request(...))`, closed after the suite. */
-export async function harness(opts: { env?: Record<string, string>; clock?: Clock } = {}): Promise<Harness> {
-  const deps = await buildDeps(testConfig(opts.env), opts.clock ? { clock: opts.clock } : {})
+export async function harness(
+  opts: { env?: Record<string, string>; clock?: Clock; log?: Logger } = {},
+): Promise<Harness> {
+  const deps = await buildDeps(testConfig(opts.env), {
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+  })
   const app = createApp(deps)
   afterAll(async () => {
     await deps.activity.stop().catch(() => {})
@@ -73,6 +79,8 @@ export async function harness(opts: { env?: Record<string, string>; clock?: Cloc
     }
     const res = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }))
     const text = await res.text()
+    // Elysia runs after-response hooks (logging, metrics) in a setImmediate; let them run.
+    await new Promise((r) => setImmediate(r))
     let parsed: unknown = text
     try {
       parsed = JSON.parse(text)
@@ -95,5 +103,10 @@ export async function harness(opts: { env?: Record<string, string>; clock?: Cloc
 export async function registerAgent(h: Harness, key: string, body: Record<string, unknown> = {}) {
   const res = await h.call('POST', '/api/agents', { token: key, body: { name: 'agent', ...body } })
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.text}`)
-  return { id: res.body.agent.id as string, permanentId: res.body.agent.permanentId as string, token: res.body.token as string, agent: res.body.agent }
+  return {
+    id: res.body.agent.id as string,
+    permanentId: res.body.agent.permanentId as string,
+    token: res.body.token as string,
+    agent: res.body.agent,
+  }
 }

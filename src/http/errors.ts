@@ -19,8 +19,8 @@ export function errorPlugin(deps: Deps) {
         return body
       }
       // Elysia wraps what a parse hook throws (our body limit and JSON errors) in a ParseError.
-    const known = error instanceof AppError ? error : (error as { cause?: unknown })?.cause
-    if (known instanceof AppError) return reply(known.status, errorBody(known), known.headers)
+      const known = error instanceof AppError ? error : (error as { cause?: unknown })?.cause
+      if (known instanceof AppError) return reply(known.status, errorBody(known), known.headers)
       if (code === 'VALIDATION' && error instanceof ValidationError && error.type !== 'response') {
         return reply(400, {
           error: `Invalid ${error.type === 'body' ? 'request body' : error.type}`,

@@ -45,7 +45,7 @@ export const IdParams = z.object({ id: Uuid })
 export const AgentRef = z
   .string()
   .regex(
-    /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|agt-[a-z0-9]{8})$/i,
+    /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|agt-[a-z0-9]{8})$/,
     'must be an agent UUID or permanent id (agt-xxxxxxxx)',
   )
 export const AgentParams = z.object({ agentId: AgentRef })

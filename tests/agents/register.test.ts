@@ -47,7 +47,10 @@ describe('POST /api/agents', () => {
       taskCount: 0,
       tokenPrefix: token.slice(0, 10),
       tokenTtlSeconds: 3600,
-      protocols: { mcp: { enabled: true, url: 'https://agent.example.com/mcp' }, a2a: { enabled: false, url: null } },
+      protocols: {
+        mcp: { enabled: true, url: 'https://agent.example.com/mcp' },
+        a2a: { enabled: false, url: null },
+      },
     })
     expect(agent.capabilities).toEqual([
       { name: 'gpu', metadata: { model: 'A100' } },
@@ -62,9 +65,12 @@ describe('POST /api/agents', () => {
   })
 
   test('accepts a pre-generated token and an agent id (seed 004)', async () => {
-    const pre = 'agent_tok_1234567890abcdefghijklmnop'
+    const pre = `agent_tok_${crypto.randomUUID().replaceAll('-', '')}`
     const id = crypto.randomUUID()
-    const res = await h.call('POST', '/api/agents', { token: ws.key, body: { name: 'pre', token: pre, agentId: id } })
+    const res = await h.call('POST', '/api/agents', {
+      token: ws.key,
+      body: { name: 'pre', token: pre, agentId: id },
+    })
     expect(res.status).toBe(201)
     expect(res.body.token).toBe(pre)
     expect(res.body.agent.id).toBe(id)
@@ -88,10 +94,16 @@ describe('POST /api/agents', () => {
   test('fallback must be another agent of the same workspace', async () => {
     const a = await registerAgent(h, ws.key)
     const foreign = await registerAgent(h, other.key)
-    const ok = await h.call('POST', '/api/agents', { token: ws.key, body: { name: 'f', fallbackAgentId: a.permanentId } })
+    const ok = await h.call('POST', '/api/agents', {
+      token: ws.key,
+      body: { name: 'f', fallbackAgentId: a.permanentId },
+    })
     expect(ok.status).toBe(201)
     expect(ok.body.agent.fallbackAgentId).toBe(a.id)
-    const bad = await h.call('POST', '/api/agents', { token: ws.key, body: { name: 'f', fallbackAgentId: foreign.id } })
+    const bad = await h.call('POST', '/api/agents', {
+      token: ws.key,
+      body: { name: 'f', fallbackAgentId: foreign.id },
+    })
     expect(bad.status).toBe(400)
   })
 
@@ -120,7 +132,11 @@ describe('POST /api/agents', () => {
       expect(typeof res.body.error).toBe('string')
       expect(typeof res.body.code).toBe('string')
     }
-    const malformed = await h.call('POST', '/api/agents', { token: ws.key, raw: '{"name":', headers: { 'content-type': 'application/json' } })
+    const malformed = await h.call('POST', '/api/agents', {
+      token: ws.key,
+      raw: '{"name":',
+      headers: { 'content-type': 'application/json' },
+    })
     expect(malformed.status).toBe(400)
     expect(malformed.body.code).toBe('invalid_json')
     const huge = await h.call('POST', '/api/agents', {
@@ -145,7 +161,12 @@ describe('POST /api/agents/provision', () => {
     expect(ttl).toBeGreaterThan(7190_000)
     expect(ttl).toBeLessThanOrEqual(7200_000)
     const me = await h.call('GET', '/api/agents/me', { token: res.body.token })
-    expect(me.body).toMatchObject({ id: res.body.agentId, clientType: 'cursor', label: 'staging', name: 'cursor-agent-1' })
+    expect(me.body).toMatchObject({
+      id: res.body.agentId,
+      clientType: 'cursor',
+      label: 'staging',
+      name: 'cursor-agent-1',
+    })
   })
 
   test('TTL bounds and client types are enforced', async () => {
@@ -157,7 +178,10 @@ describe('POST /api/agents/provision', () => {
     ]) {
       expect((await h.call('POST', '/api/agents/provision', { token: ws.key, body })).status).toBe(400)
     }
-    const max = await h.call('POST', '/api/agents/provision', { token: ws.key, body: { clientType: 'v0', ttlSeconds: 86_400 } })
+    const max = await h.call('POST', '/api/agents/provision', {
+      token: ws.key,
+      body: { clientType: 'v0', ttlSeconds: 86_400 },
+    })
     expect(max.status).toBe(201)
   })
 })

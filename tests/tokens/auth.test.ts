@@ -51,9 +51,14 @@ describe('credential checks', () => {
     expect((await h.call('GET', '/api/agents', { token: a.token })).status).toBe(403)
     expect((await h.call('GET', '/api/agents/me', { token: ws.key })).status).toBe(403)
     expect((await h.call('GET', '/api/workspaces', { token: ws.key })).status).toBe(403)
-    expect((await h.call('POST', '/api/workspaces', { token: a.token, body: { name: 'x' } })).status).toBe(403)
+    expect((await h.call('POST', '/api/workspaces', { token: a.token, body: { name: 'x' } })).status).toBe(
+      403,
+    )
     expect((await h.call('GET', '/api/agents', { token: ADMIN_TOKEN })).status).toBe(403)
-    const hb = await h.call('POST', `/api/agents/${a.id}/heartbeat`, { token: ws.key, body: { status: 'online' } })
+    const hb = await h.call('POST', `/api/agents/${a.id}/heartbeat`, {
+      token: ws.key,
+      body: { status: 'online' },
+    })
     expect(hb.status).toBe(403)
   })
 
@@ -88,9 +93,15 @@ describe('credential checks', () => {
   })
 
   test('an agent token acts only as its own agent', async () => {
-    const res = await h.call('POST', `/api/agents/${b.id}/heartbeat`, { token: a.token, body: { status: 'online' } })
+    const res = await h.call('POST', `/api/agents/${b.id}/heartbeat`, {
+      token: a.token,
+      body: { status: 'online' },
+    })
     expect(res.status).toBe(403)
-    const foreignHb = await h.call('POST', `/api/agents/${foreign.id}/heartbeat`, { token: a.token, body: {} })
+    const foreignHb = await h.call('POST', `/api/agents/${foreign.id}/heartbeat`, {
+      token: a.token,
+      body: {},
+    })
     expect(foreignHb.status).toBe(403)
     const rot = await h.call('POST', `/api/agents/${b.id}/rotate-token`, { token: a.token, body: {} })
     expect(rot.status).toBe(403)
@@ -101,9 +112,13 @@ describe('token lifecycle ends access at once', () => {
   test('deactivate → 401, reactivate → works again', async () => {
     const ag = await registerAgent(h, ws.key)
     expect((await h.call('GET', '/api/agents/me', { token: ag.token })).status).toBe(200)
-    expect((await h.call('PATCH', `/api/agents/${ag.id}`, { token: ws.key, body: { status: 'inactive' } })).status).toBe(200)
+    expect(
+      (await h.call('PATCH', `/api/agents/${ag.id}`, { token: ws.key, body: { status: 'inactive' } })).status,
+    ).toBe(200)
     expect((await h.call('GET', '/api/agents/me', { token: ag.token })).status).toBe(401)
-    expect((await h.call('PATCH', `/api/agents/${ag.id}`, { token: ws.key, body: { status: 'active' } })).status).toBe(200)
+    expect(
+      (await h.call('PATCH', `/api/agents/${ag.id}`, { token: ws.key, body: { status: 'active' } })).status,
+    ).toBe(200)
     expect((await h.call('GET', '/api/agents/me', { token: ag.token })).status).toBe(200)
   })
 
@@ -149,7 +164,10 @@ describe('token lifecycle ends access at once', () => {
     expect(new Date(rot.body.expiresAt).getTime() - Date.now()).toBeGreaterThan(3590_000)
     expect((await h.call('GET', '/api/agents/me', { token: ag.token })).status).toBe(200)
     expect((await h.call('GET', '/api/agents/me', { token: rot.body.token })).status).toBe(200)
-    const bad = await h.call('POST', `/api/agents/${ag.id}/rotate-token`, { token: ws.key, body: { graceSeconds: 3601 } })
+    const bad = await h.call('POST', `/api/agents/${ag.id}/rotate-token`, {
+      token: ws.key,
+      body: { graceSeconds: 3601 },
+    })
     expect(bad.status).toBe(400)
   })
 

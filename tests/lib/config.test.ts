@@ -1,0 +1,50 @@
+import { describe, expect, test } from 'bun:test'
+import { ConfigError, loadConfig } from '../../src/config'
+
+describe('config', () => {
+  test('defaults: SQLite at ./data/switchboard.db, port 8080', () => {
+    const c = loadConfig({})
+    expect(c.database).toEqual({ kind: 'sqlite', path: './data/switchboard.db' })
+    expect(c.port).toBe(8080)
+    expect(c.host).toBe('0.0.0.0')
+    expect(c.onlineWindowMs).toBe(900_000)
+  })
+
+  test('sqlite:PATH and postgres URLs', () => {
+    expect(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.db' }).database).toEqual({
+      kind: 'sqlite',
+      path: '/tmp/x.db',
+    })
+    const pg = loadConfig({ DATABASE_URL: 'postgres://u@h/db', SWITCHBOARD_MASTER_KEY: 'ab'.repeat(32) })
+    expect(pg.database).toMatchObject({ kind: 'pg', url: 'postgres://u@h/db' })
+  })
+
+  test('each bad value is named with what it expects', () => {
+    const bad: [Record<string, string>, RegExp][] = [
+      [{ PORT: 'eighty' }, /^PORT: /],
+      [{ PORT: '70000' }, /^PORT: /],
+      [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL: expected unset, sqlite:PATH or postgres:/],
+      [{ SWITCHBOARD_MASTER_KEY: 'short' }, /^SWITCHBOARD_MASTER_KEY: expected 32 bytes/],
+      [{ SWITCHBOARD_ONLINE_WINDOW_SECONDS: '-1' }, /^SWITCHBOARD_ONLINE_WINDOW_SECONDS: /],
+      [{ SWITCHBOARD_HEALTH_CRON: 'every minute' }, /^SWITCHBOARD_HEALTH_CRON: expected a cron pattern/],
+      [{ SWITCHBOARD_ADMIN_TOKEN: 'short' }, /^SWITCHBOARD_ADMIN_TOKEN: must be at least 32/],
+      [{ DATABASE_URL: 'postgres://u@h/db' }, /^SWITCHBOARD_MASTER_KEY: required with Postgres/],
+    ]
+    for (const [env, message] of bad) {
+      let error: unknown
+      try {
+        loadConfig(env)
+      } catch (e) {
+        error = e
+      }
+      expect(error).toBeInstanceOf(ConfigError)
+      expect((error as Error).message).toMatch(message)
+    }
+  })
+
+  test('master key as hex or base64', () => {
+    const b64 = Buffer.alloc(32, 7).toString('base64')
+    expect(loadConfig({ SWITCHBOARD_MASTER_KEY: b64 }).masterKey).toHaveLength(32)
+    expect(loadConfig({ SWITCHBOARD_MASTER_KEY: '0f'.repeat(32) }).masterKey).toHaveLength(32)
+  })
+})

@@ -1,0 +1,101 @@
+import { describe, expect, test } from 'bun:test'
+import { sweepPresence } from '../../src/modules/presence/service'
+import { harness, registerAgent, TestClock } from '../helpers'
+
+const clock = new TestClock()
+const h = await harness({ clock, env: { SWITCHBOARD_ONLINE_WINDOW_SECONDS: '60' } })
+const ws = await h.workspace()
+
+const presenceOf = async (id: string) =>
+  (await h.call('GET', `/api/agents/${id}`, { token: ws.key })).body.presence
+
+describe('heartbeat', () => {
+  test('reports presence and refreshes lastHeartbeatAt', async () => {
+    const a = await registerAgent(h, ws.key)
+    expect(await presenceOf(a.id)).toBe('offline')
+    const res = await h.call('POST', `/api/agents/${a.id}/heartbeat`, {
+      token: a.token,
+      body: { status: 'online' },
+    })
+    expect(res.status).toBe(200)
+    expect(res.body).toMatchObject({
+      agentId: a.id,
+      permanentId: a.permanentId,
+      status: 'online',
+      presence: 'online',
+      isOnline: true,
+      onlineWindowSeconds: 60,
+    })
+    expect(res.body.lastHeartbeatAt).toBe(clock.now().toISOString())
+    const got = await h.call('GET', `/api/agents/${a.id}`, { token: ws.key })
+    expect(got.body).toMatchObject({
+      presence: 'online',
+      isOnline: true,
+      lastHeartbeatAt: clock.now().toISOString(),
+    })
+    const online = await h.call('GET', '/api/agents/online', { token: ws.key })
+    expect(online.body.agents.map((x: any) => x.id)).toContain(a.id)
+  })
+
+  test('idle and offline are reported as such; the default is online', async () => {
+    const a = await registerAgent(h, ws.key)
+    expect(
+      (
+        await h.call('POST', `/api/agents/${a.permanentId}/heartbeat`, {
+          token: a.token,
+          body: { status: 'idle' },
+        })
+      ).body.presence,
+    ).toBe('idle')
+    expect(
+      (await h.call('POST', `/api/agents/${a.id}/heartbeat`, { token: a.token, body: { status: 'offline' } }))
+        .body.presence,
+    ).toBe('offline')
+    expect((await h.call('POST', `/api/agents/${a.id}/heartbeat`, { token: a.token })).body.presence).toBe(
+      'online',
+    )
+    expect(
+      (await h.call('POST', `/api/agents/${a.id}/heartbeat`, { token: a.token, body: { status: 'busy' } }))
+        .status,
+    ).toBe(400)
+  })
+
+  test('the sweep ends presence when the window lapses', async () => {
+    const a = await registerAgent(h, ws.key)
+    await h.call('POST', `/api/agents/${a.id}/heartbeat`, { token: a.token, body: { status: 'online' } })
+    clock.advance(59_000)
+    await sweepPresence(h.deps)
+    expect(await presenceOf(a.id)).toBe('online')
+    clock.advance(2_000)
+    expect(await sweepPresence(h.deps)).toBeGreaterThanOrEqual(1)
+    expect(await presenceOf(a.id)).toBe('offline')
+  })
+
+  test('lastActiveAt follows authenticated calls without a write per request', async () => {
+    const a = await registerAgent(h, ws.key)
+    expect(a.agent.lastActiveAt).toBeNull()
+    clock.advance(1000)
+    await h.call('GET', '/api/agents/me', { token: a.token })
+    const touched = clock.now().toISOString()
+    // Visible at once through the API (from memory) …
+    expect((await h.call('GET', `/api/agents/${a.id}`, { token: ws.key })).body.lastActiveAt).toBe(touched)
+    // … and in the row after the debounced flush.
+    const { agents } = h.deps.db.t
+    const { eq } = await import('drizzle-orm')
+    const before = await h.deps.db.orm.select().from(agents).where(eq(agents.id, a.id))
+    expect(before[0]!.lastActiveAt).toBeNull()
+    await h.deps.activity.flush()
+    const after = await h.deps.db.orm.select().from(agents).where(eq(agents.id, a.id))
+    expect(after[0]!.lastActiveAt?.toISOString()).toBe(touched)
+  })
+
+  test('an expired token is refused', async () => {
+    const p = await h.call('POST', '/api/agents/provision', {
+      token: ws.key,
+      body: { clientType: 'cline', ttlSeconds: 60 },
+    })
+    expect((await h.call('GET', '/api/agents/me', { token: p.body.token })).status).toBe(200)
+    clock.advance(61_000)
+    expect((await h.call('GET', '/api/agents/me', { token: p.body.token })).status).toBe(401)
+  })
+})
