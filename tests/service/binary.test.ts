@@ -65,10 +65,10 @@ describe.skipIf(onPostgres)('compiled binary', () => {
     expect(docs).toContain('/docs/assets/swagger-ui-bundle.js')
     expect(docs).not.toMatch(/https?:\/\//)
     expect((await fetch(`${first.url}/docs/assets/swagger-ui-bundle.js`)).status).toBe(200)
-    const spec = await (await fetch(`${first.url}/docs/json`)).json()
+    const spec: any = await (await fetch(`${first.url}/docs/json`)).json()
     expect(Object.keys(spec.paths)).toContain('/api/agents')
     const me = await fetch(`${first.url}/api/workspace`, { headers: { authorization: `Bearer ${key}` } })
-    expect((await me.json()).name).toBe('default')
+    expect(((await me.json()) as any).name).toBe('default')
 
     // SIGTERM: drains and exits cleanly.
     first.proc.kill('SIGTERM')
