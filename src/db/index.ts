@@ -16,6 +16,9 @@ import { sqliteTables, type Tables } from './schema'
  */
 export type Orm = BunSQLiteDatabase<Tables>
 
+/** What a drizzle builder offers to `prepared`: SQLite's `prepare()`, Postgres' `prepare(name)`. */
+export type Preparable = { prepare(): { all(params?: Record<string, unknown>): unknown } }
+
 /** The database port: one per process, its dialect chosen once at start-up. */
 export interface Database {
   readonly dialect: 'sqlite' | 'pg'
@@ -26,6 +29,19 @@ export interface Database {
    * A call inside another transaction joins it. Keep network I/O out of `fn`.
    */
   tx<T>(fn: (tx: Orm) => Promise<T>): Promise<T>
+  /**
+   * Runs a single auto-committed write outside a transaction. On SQLite it waits for the
+   * writer like a transaction does, so it never lands inside another request's transaction.
+   */
+  write<T>(fn: () => Promise<T>): Promise<T>
+  /**
+   * A query for a hot path, built once (drizzle's SQL building dominates a simple query's
+   * cost) and run with `sql.placeholder` values. Runs outside any transaction.
+   */
+  prepared<B extends Preparable, P extends Record<string, unknown>>(
+    name: string,
+    build: (orm: Orm) => B,
+  ): (params: P) => Promise<Awaited<ReturnType<ReturnType<B['prepare']>['all']>>>
   migrate(migrations?: MigrationMeta[]): Promise<void>
   ping(): Promise<void>
   close(): Promise<void>
@@ -47,6 +63,9 @@ function openSqlite(path: string): Database {
   client.exec('PRAGMA synchronous = NORMAL')
   client.exec('PRAGMA foreign_keys = ON')
   client.exec('PRAGMA busy_timeout = 5000')
+  // drizzle prepares every statement afresh; bun:sqlite's query() caches compiled
+  // statements by SQL text, which saves the compile on every repeated query.
+  client.prepare = ((query: string) => client.query(query)) as typeof client.prepare
   const orm = drizzleSqlite({ client, schema: sqliteTables })
   // One connection: a transaction must not interleave with another request's statements,
   // so transactions (and therefore every write) are serialised by this mutex.
@@ -74,6 +93,14 @@ function openSqlite(path: string): Database {
           active--
         }
       })
+    },
+    async write(fn) {
+      if (inTx.getStore()) return fn()
+      return mutex.run(fn)
+    },
+    prepared(_name, build) {
+      const query = build(orm).prepare()
+      return async (params) => query.all(params) as never
     },
     async migrate(migrations) {
       const list = migrations ?? (await import('./migrations/sqlite.gen')).migrations

@@ -33,6 +33,12 @@ export function openPostgres(config: { url: string; poolSize: number }): Databas
         active--
       }
     },
+    write: (fn) => fn(),
+    prepared(name, build) {
+      type PgPrepared = { prepare(name: string): { execute(p: Record<string, unknown>): Promise<unknown> } }
+      const query = (build(orm) as unknown as PgPrepared).prepare(name)
+      return (params) => query.execute(params) as never
+    },
     async migrate(migrations) {
       const list = migrations ?? (await import('./migrations/pg.gen')).migrations
       // One dedicated connection: the session-level advisory lock and the migration share it.

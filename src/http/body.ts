@@ -15,12 +15,16 @@ export async function readJson(request: Request, limit: number): Promise<unknown
 }
 
 export async function readText(request: Request, limit: number): Promise<string> {
+  const declared = request.headers.get('content-length')
+  if (declared !== null && Number(declared) <= limit) return request.text()
   return new TextDecoder().decode(await readBytes(request, limit))
 }
 
 export async function readBytes(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get('content-length')
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit)
+  // With a declared length within the limit the runtime reads it in one go (and stops at it).
+  if (declared !== null) return new Uint8Array(await request.arrayBuffer())
   if (!request.body) return new Uint8Array()
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []

@@ -1,11 +1,23 @@
 /** A small Prometheus registry: counters, gauges and histograms with labels, text exposition. */
 type Labels = Record<string, string>
 
-const key = (labels: Labels) =>
-  Object.entries(labels)
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
-    .join(',')
+const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+
+// Label sets are rendered once and remembered: this runs on every request.
+const keyCache = new Map<string, string>()
+function key(labels: Labels): string {
+  let raw = ''
+  for (const k in labels) raw += `${k}\u0000${labels[k]}\u0001`
+  let rendered = keyCache.get(raw)
+  if (rendered === undefined) {
+    rendered = Object.entries(labels)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${k}="${escape(v)}"`)
+      .join(',')
+    if (keyCache.size < 10_000) keyCache.set(raw, rendered)
+  }
+  return rendered
+}
 
 abstract class Metric {
   constructor(

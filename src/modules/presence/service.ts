@@ -1,5 +1,6 @@
 import { eq, ne, sql } from 'drizzle-orm'
-import type { Orm } from '../../db'
+import type { Database, Orm } from '../../db'
+import { WriteBatcher } from '../../db/batch'
 import type { Presence } from '../../db/schema/types'
 import type { Ctx, Deps } from '../../deps'
 import { unauthorized } from '../../lib/errors'
@@ -35,6 +36,44 @@ export async function applySignal(
   return { row: { ...row, presence: decided.presence }, change }
 }
 
+/**
+ * The heartbeat's one statement, built once per database (record the signal, return what
+ * decides presence), behind a group-commit batcher.
+ */
+const heartbeatWriters = new WeakMap<Database, ReturnType<typeof heartbeatWriter>>()
+function heartbeatWriter(db: Database) {
+  const { agents: a } = db.t
+  const statement = db.prepared('heartbeat', (orm) =>
+    orm
+      .update(a)
+      .set({
+        reportedStatus: sql.placeholder('status') as never,
+        lastHeartbeatAt: sql.placeholder('at') as never,
+      })
+      .where(eq(a.id, sql.placeholder('id')))
+      .returning({
+        id: a.id,
+        permanentId: a.permanentId,
+        presence: a.presence,
+        reportedStatus: a.reportedStatus,
+        lastHeartbeatAt: a.lastHeartbeatAt,
+        socketSeenAt: a.socketSeenAt,
+        lastHealthOkAt: a.lastHealthOkAt,
+        lastHealthCheckAt: a.lastHealthCheckAt,
+      }),
+  )
+  return new WriteBatcher(
+    db,
+    async (p: { id: string; status: Presence; at: Date }) => (await statement(p))[0],
+  )
+}
+
+/**
+ * Heartbeats are the hottest write: one prepared UPDATE records the signal (group-committed
+ * with the heartbeats that arrive beside it).
+ * Only when that changes presence does a transaction re-decide it under the row lock
+ * (where a concurrent signal for the same agent is seen) and record the change.
+ */
 export async function heartbeat({
   ctx,
   input,
@@ -45,18 +84,25 @@ export async function heartbeat({
   const { deps, actor } = ctx
   assertSelf(actor, input.agentId)
   const now = deps.clock.now()
-  const result = await deps.db.tx((tx) =>
-    applySignal(deps, tx, actor.agentId, { reportedStatus: input.status, lastHeartbeatAt: now }),
-  )
+  let writer = heartbeatWriters.get(deps.db)
+  if (!writer) {
+    writer = heartbeatWriter(deps.db)
+    heartbeatWriters.set(deps.db, writer)
+  }
+  const row = await writer.submit({ id: actor.agentId, status: input.status, at: now })
   // The token resolved a moment ago but the agent is gone: it was deleted in between.
-  if (!result) throw unauthorized()
-  const { row } = result
+  if (!row) throw unauthorized()
+  let presence = row.presence
+  if (decidePresence(row, now, deps.presencePolicy).presence !== row.presence) {
+    const applied = await deps.db.tx((tx) => applySignal(deps, tx, actor.agentId, {}))
+    if (applied) presence = applied.row.presence
+  }
   return {
     agentId: row.id,
     permanentId: row.permanentId,
     status: input.status,
-    presence: row.presence,
-    isOnline: row.presence === 'online',
+    presence,
+    isOnline: presence === 'online',
     lastHeartbeatAt: now.toISOString(),
     onlineWindowSeconds: Math.round(deps.presencePolicy.onlineWindowMs / 1000),
   }

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto'
 import { and, eq, isNull } from 'drizzle-orm'
 import type { Config } from '../../config'
 import type { Database } from '../../db'
@@ -17,24 +18,28 @@ type Entry = { actor: WorkspaceActor | AgentActor; expiresAt: number | null; cac
 export class CredentialResolver {
   private cache = new Map<string, Entry>()
   private byOwner = new Map<string, Set<string>>()
+  private readonly adminHash: Buffer | null
 
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly config: Pick<Config, 'adminToken' | 'tokenCacheMs'>,
-  ) {}
+  ) {
+    this.adminHash = config.adminToken ? Buffer.from(hashSecret(config.adminToken), 'hex') : null
+  }
 
   async resolve(secret: string): Promise<Actor | null> {
-    if (this.config.adminToken && safeEqual(secret, this.config.adminToken)) return { kind: 'admin' }
-    const kind = classifySecret(secret)
-    if (kind === 'invalid') return null
     const hash = hashSecret(secret)
+    if (this.adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.adminHash)) return { kind: 'admin' }
     const now = this.clock.now().getTime()
+    // Only credentials that passed the checksum and the database are cached.
     const hit = this.cache.get(hash)
     if (hit && now - hit.cachedAt < this.config.tokenCacheMs) {
       if (hit.expiresAt !== null && hit.expiresAt <= now) return null
       return hit.actor
     }
+    const kind = classifySecret(secret)
+    if (kind === 'invalid') return null
     const found = kind === 'workspace' ? await this.lookupKey(hash) : await this.lookupAgentToken(hash)
     if (!found) return null
     if (found.expiresAt !== null && found.expiresAt <= now) return null
