@@ -1,4 +1,5 @@
 import {
+  bigint,
   boolean,
   index,
   integer,
@@ -7,9 +8,26 @@ import {
   primaryKey,
   text,
   timestamp,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
-import type { ActorType, AgentStatus, JsonObject, Presence, Protocols } from './types'
+
+import type {
+  ActorType,
+  AgentStatus,
+  CommandAction,
+  CommandStatus,
+  ConnectionStatus,
+  ConnectionType,
+  DeliveryStatus,
+  JobStatus,
+  JsonObject,
+  JsonValue,
+  MessageType,
+  PoolStrategy,
+  Presence,
+  Protocols,
+} from './types'
 
 // Column helpers: the SQLite twin (sqlite.ts) defines the same names; both infer the same row types.
 const id = (name = 'id') => uuid(name)
@@ -20,6 +38,10 @@ const bool = (name: string) => boolean(name)
 export const workspaces = pgTable('workspaces', {
   id: id().primaryKey(),
   name: text('name').notNull().unique(),
+  /** Sealed `whsec_…` secret that signs this workspace's callbacks; the previous one signs beside it until `…PrevUntil`. */
+  webhookSecret: text('webhook_secret'),
+  webhookSecretPrev: text('webhook_secret_prev'),
+  webhookSecretPrevUntil: ts('webhook_secret_prev_until'),
   createdAt: ts('created_at').notNull(),
 })
 
@@ -142,4 +164,252 @@ export const auditLogs = pgTable(
     index('audit_logs_workspace_idx').on(t.workspaceId, t.id),
     index('audit_logs_agent_idx').on(t.agentId, t.id),
   ],
+)
+
+export const connections = pgTable(
+  'connections',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    agentId: id('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    targetWorkspaceId: id('target_workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    targetAgentId: id('target_agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    type: text('type').$type<ConnectionType>().notNull(),
+    status: text('status').$type<ConnectionStatus>().notNull(),
+    lastHeartbeatAt: ts('last_heartbeat_at'),
+    acceptedAt: ts('accepted_at'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    index('connections_workspace_idx').on(t.workspaceId, t.id),
+    index('connections_target_workspace_idx').on(t.targetWorkspaceId, t.id),
+    uniqueIndex('connections_pair_idx').on(t.agentId, t.targetAgentId),
+  ],
+)
+
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    targetWorkspaceId: id('target_workspace_id').notNull(),
+    connectionId: id('connection_id'),
+    callerAgentId: id('caller_agent_id').notNull(),
+    targetAgentId: id('target_agent_id').notNull(),
+    handledByAgentId: id('handled_by_agent_id').notNull(),
+    status: text('status').$type<JobStatus>().notNull(),
+    httpStatus: integer('http_status'),
+    result: json<JsonValue>('result'),
+    error: text('error'),
+    callbackUrl: text('callback_url'),
+    deadlineAt: ts('deadline_at').notNull(),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+    completedAt: ts('completed_at'),
+  },
+  (t) => [
+    index('jobs_workspace_idx').on(t.workspaceId, t.id),
+    index('jobs_target_idx').on(t.targetAgentId, t.id),
+    index('jobs_caller_idx').on(t.callerAgentId, t.id),
+    index('jobs_status_deadline_idx').on(t.status, t.deadlineAt),
+  ],
+)
+
+/** The callback outbox: a delivery survives restarts until delivered, gone (410) or out of attempts. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    jobId: id('job_id'),
+    messageId: text('message_id').notNull(),
+    eventType: text('event_type').notNull(),
+    url: text('url').notNull(),
+    payload: json<JsonValue>('payload').notNull(),
+    status: text('status').$type<DeliveryStatus>().notNull(),
+    attempts: integer('attempts').notNull(),
+    nextAttemptAt: ts('next_attempt_at'),
+    lockedUntil: ts('locked_until'),
+    lastAttemptAt: ts('last_attempt_at'),
+    lastHttpStatus: integer('last_http_status'),
+    lastError: text('last_error'),
+    createdAt: ts('created_at').notNull(),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [
+    index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
+    index('webhook_deliveries_job_idx').on(t.jobId),
+  ],
+)
+
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    id: id().primaryKey(),
+    deliveryId: id('delivery_id')
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    at: ts('at').notNull(),
+    httpStatus: integer('http_status'),
+    error: text('error'),
+    durationMs: integer('duration_ms').notNull(),
+  },
+  (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId, t.attempt)],
+)
+
+export const broadcastGroups = pgTable(
+  'broadcast_groups',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    description: text('description'),
+    allowedCallerIds: json<string[]>('allowed_caller_ids'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [index('broadcast_groups_workspace_idx').on(t.workspaceId, t.id)],
+)
+
+export const broadcastGroupMembers = pgTable(
+  'broadcast_group_members',
+  {
+    id: id().primaryKey(),
+    groupId: id('group_id')
+      .notNull()
+      .references(() => broadcastGroups.id, { onDelete: 'cascade' }),
+    agentId: id('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('broadcast_group_members_pair_idx').on(t.groupId, t.agentId)],
+)
+
+export const pools = pgTable(
+  'pools',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    description: text('description'),
+    strategy: text('strategy').$type<PoolStrategy>().notNull(),
+    allowedCallerIds: json<string[]>('allowed_caller_ids'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [index('pools_workspace_idx').on(t.workspaceId, t.id)],
+)
+
+export const poolMembers = pgTable(
+  'pool_members',
+  {
+    id: id().primaryKey(),
+    poolId: id('pool_id')
+      .notNull()
+      .references(() => pools.id, { onDelete: 'cascade' }),
+    agentId: id('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    priority: integer('priority').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('pool_members_pair_idx').on(t.poolId, t.agentId)],
+)
+
+/** The live event log: `id` only grows and is the WebSocket cursor. */
+export const events = pgTable(
+  'events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    workspaceId: id('workspace_id').notNull(),
+    type: text('type').notNull(),
+    agentId: id('agent_id'),
+    peerAgentId: id('peer_agent_id'),
+    data: json<JsonObject>('data').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    index('events_workspace_idx').on(t.workspaceId, t.id),
+    index('events_agent_idx').on(t.agentId, t.id),
+    index('events_peer_idx').on(t.peerAgentId, t.id),
+    index('events_created_idx').on(t.createdAt),
+  ],
+)
+
+export const healthChecks = pgTable(
+  'health_checks',
+  {
+    id: id().primaryKey(),
+    agentId: id('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    at: ts('at').notNull(),
+    ok: bool('ok').notNull(),
+    httpStatus: integer('http_status'),
+    latencyMs: integer('latency_ms'),
+    error: text('error'),
+  },
+  (t) => [index('health_checks_agent_idx').on(t.agentId, t.at)],
+)
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    fromAgentId: id('from_agent_id'),
+    toAgentId: id('to_agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    channel: text('channel'),
+    type: text('type').$type<MessageType>().notNull(),
+    payload: json<JsonValue>('payload').notNull(),
+    correlationId: text('correlation_id'),
+    expiresAt: ts('expires_at'),
+    readAt: ts('read_at'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('messages_inbox_idx').on(t.toAgentId, t.id), index('messages_expires_idx').on(t.expiresAt)],
+)
+
+export const commands = pgTable(
+  'commands',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    agentId: id('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    action: text('action').$type<CommandAction>().notNull(),
+    params: json<JsonObject>('params').notNull(),
+    status: text('status').$type<CommandStatus>().notNull(),
+    result: json<JsonValue>('result'),
+    createdAt: ts('created_at').notNull(),
+    deliveredAt: ts('delivered_at'),
+    ackedAt: ts('acked_at'),
+  },
+  (t) => [index('commands_agent_idx').on(t.agentId, t.status, t.id)],
 )

@@ -1,5 +1,20 @@
-import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
-import type { ActorType, AgentStatus, JsonObject, Presence, Protocols } from './types'
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import type {
+  ActorType,
+  AgentStatus,
+  CommandAction,
+  CommandStatus,
+  ConnectionStatus,
+  ConnectionType,
+  DeliveryStatus,
+  JobStatus,
+  JsonObject,
+  JsonValue,
+  MessageType,
+  PoolStrategy,
+  Presence,
+  Protocols,
+} from './types'
 
 // Column helpers: the Postgres twin (pg.ts) defines the same names with native types.
 const id = (name = 'id') => text(name)
@@ -10,6 +25,10 @@ const bool = (name: string) => integer(name, { mode: 'boolean' })
 export const workspaces = sqliteTable('workspaces', {
   id: id().primaryKey(),
   name: text('name').notNull().unique(),
+  /** Sealed `whsec_…` secret that signs this workspace's callbacks; the previous one signs beside it until `…PrevUntil`. */
+  webhookSecret: text('webhook_secret'),
+  webhookSecretPrev: text('webhook_secret_prev'),
+  webhookSecretPrevUntil: ts('webhook_secret_prev_until'),
   createdAt: ts('created_at').notNull(),
 })
 
@@ -132,4 +151,252 @@ export const auditLogs = sqliteTable(
     index('audit_logs_workspace_idx').on(t.workspaceId, t.id),
     index('audit_logs_agent_idx').on(t.agentId, t.id),
   ],
+)
+
+export const connections = sqliteTable(
+  'connections',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    agentId: id('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    targetWorkspaceId: id('target_workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    targetAgentId: id('target_agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    type: text('type').$type<ConnectionType>().notNull(),
+    status: text('status').$type<ConnectionStatus>().notNull(),
+    lastHeartbeatAt: ts('last_heartbeat_at'),
+    acceptedAt: ts('accepted_at'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    index('connections_workspace_idx').on(t.workspaceId, t.id),
+    index('connections_target_workspace_idx').on(t.targetWorkspaceId, t.id),
+    uniqueIndex('connections_pair_idx').on(t.agentId, t.targetAgentId),
+  ],
+)
+
+export const jobs = sqliteTable(
+  'jobs',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    targetWorkspaceId: id('target_workspace_id').notNull(),
+    connectionId: id('connection_id'),
+    callerAgentId: id('caller_agent_id').notNull(),
+    targetAgentId: id('target_agent_id').notNull(),
+    handledByAgentId: id('handled_by_agent_id').notNull(),
+    status: text('status').$type<JobStatus>().notNull(),
+    httpStatus: integer('http_status'),
+    result: json<JsonValue>('result'),
+    error: text('error'),
+    callbackUrl: text('callback_url'),
+    deadlineAt: ts('deadline_at').notNull(),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+    completedAt: ts('completed_at'),
+  },
+  (t) => [
+    index('jobs_workspace_idx').on(t.workspaceId, t.id),
+    index('jobs_target_idx').on(t.targetAgentId, t.id),
+    index('jobs_caller_idx').on(t.callerAgentId, t.id),
+    index('jobs_status_deadline_idx').on(t.status, t.deadlineAt),
+  ],
+)
+
+/** The callback outbox: a delivery survives restarts until delivered, gone (410) or out of attempts. */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    jobId: id('job_id'),
+    messageId: text('message_id').notNull(),
+    eventType: text('event_type').notNull(),
+    url: text('url').notNull(),
+    payload: json<JsonValue>('payload').notNull(),
+    status: text('status').$type<DeliveryStatus>().notNull(),
+    attempts: integer('attempts').notNull(),
+    nextAttemptAt: ts('next_attempt_at'),
+    lockedUntil: ts('locked_until'),
+    lastAttemptAt: ts('last_attempt_at'),
+    lastHttpStatus: integer('last_http_status'),
+    lastError: text('last_error'),
+    createdAt: ts('created_at').notNull(),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [
+    index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
+    index('webhook_deliveries_job_idx').on(t.jobId),
+  ],
+)
+
+export const webhookAttempts = sqliteTable(
+  'webhook_attempts',
+  {
+    id: id().primaryKey(),
+    deliveryId: id('delivery_id')
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    at: ts('at').notNull(),
+    httpStatus: integer('http_status'),
+    error: text('error'),
+    durationMs: integer('duration_ms').notNull(),
+  },
+  (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId, t.attempt)],
+)
+
+export const broadcastGroups = sqliteTable(
+  'broadcast_groups',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    description: text('description'),
+    allowedCallerIds: json<string[]>('allowed_caller_ids'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [index('broadcast_groups_workspace_idx').on(t.workspaceId, t.id)],
+)
+
+export const broadcastGroupMembers = sqliteTable(
+  'broadcast_group_members',
+  {
+    id: id().primaryKey(),
+    groupId: id('group_id')
+      .notNull()
+      .references(() => broadcastGroups.id, { onDelete: 'cascade' }),
+    agentId: id('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('broadcast_group_members_pair_idx').on(t.groupId, t.agentId)],
+)
+
+export const pools = sqliteTable(
+  'pools',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    description: text('description'),
+    strategy: text('strategy').$type<PoolStrategy>().notNull(),
+    allowedCallerIds: json<string[]>('allowed_caller_ids'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [index('pools_workspace_idx').on(t.workspaceId, t.id)],
+)
+
+export const poolMembers = sqliteTable(
+  'pool_members',
+  {
+    id: id().primaryKey(),
+    poolId: id('pool_id')
+      .notNull()
+      .references(() => pools.id, { onDelete: 'cascade' }),
+    agentId: id('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    priority: integer('priority').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('pool_members_pair_idx').on(t.poolId, t.agentId)],
+)
+
+/** The live event log: `id` only grows and is the WebSocket cursor. */
+export const events = sqliteTable(
+  'events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    workspaceId: id('workspace_id').notNull(),
+    type: text('type').notNull(),
+    agentId: id('agent_id'),
+    peerAgentId: id('peer_agent_id'),
+    data: json<JsonObject>('data').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    index('events_workspace_idx').on(t.workspaceId, t.id),
+    index('events_agent_idx').on(t.agentId, t.id),
+    index('events_peer_idx').on(t.peerAgentId, t.id),
+    index('events_created_idx').on(t.createdAt),
+  ],
+)
+
+export const healthChecks = sqliteTable(
+  'health_checks',
+  {
+    id: id().primaryKey(),
+    agentId: id('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    at: ts('at').notNull(),
+    ok: bool('ok').notNull(),
+    httpStatus: integer('http_status'),
+    latencyMs: integer('latency_ms'),
+    error: text('error'),
+  },
+  (t) => [index('health_checks_agent_idx').on(t.agentId, t.at)],
+)
+
+export const messages = sqliteTable(
+  'messages',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    fromAgentId: id('from_agent_id'),
+    toAgentId: id('to_agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    channel: text('channel'),
+    type: text('type').$type<MessageType>().notNull(),
+    payload: json<JsonValue>('payload').notNull(),
+    correlationId: text('correlation_id'),
+    expiresAt: ts('expires_at'),
+    readAt: ts('read_at'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('messages_inbox_idx').on(t.toAgentId, t.id), index('messages_expires_idx').on(t.expiresAt)],
+)
+
+export const commands = sqliteTable(
+  'commands',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    agentId: id('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    action: text('action').$type<CommandAction>().notNull(),
+    params: json<JsonObject>('params').notNull(),
+    status: text('status').$type<CommandStatus>().notNull(),
+    result: json<JsonValue>('result'),
+    createdAt: ts('created_at').notNull(),
+    deliveredAt: ts('delivered_at'),
+    ackedAt: ts('acked_at'),
+  },
+  (t) => [index('commands_agent_idx').on(t.agentId, t.status, t.id)],
 )
