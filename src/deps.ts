@@ -4,6 +4,7 @@ import type { Clock } from './lib/clock'
 import type { Sealer } from './lib/crypto'
 import type { Logger } from './lib/log'
 import type { Registry } from './lib/metrics'
+import type { EventBus } from './modules/events/bus'
 import type { PresencePolicy } from './modules/presence/rules'
 import type { ActivityTracker } from './modules/tokens/activity'
 import type { Actor } from './modules/tokens/actor'
@@ -20,6 +21,7 @@ export interface Deps {
   credentials: CredentialResolver
   activity: ActivityTracker
   presencePolicy: PresencePolicy
+  bus: EventBus
 }
 
 /** What every service verb receives beside its input. */

@@ -9,6 +9,7 @@ import { type Clock, systemClock } from './lib/clock'
 import { decodeKeyOrNull, Sealer } from './lib/crypto'
 import { createLogger, type Logger } from './lib/log'
 import { Registry } from './lib/metrics'
+import { LocalBus } from './modules/events/bus'
 import { cronIntervalMs } from './modules/presence/rules'
 import { sweepPresence } from './modules/presence/service'
 import { registerServiceMetrics } from './modules/service/service'
@@ -24,6 +25,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const clock = overrides.clock ?? systemClock
   const db = overrides.db ?? (await openDatabase(config.database))
   await db.migrate()
+  const bus = new LocalBus()
   const deps: Deps = {
     config,
     db,
@@ -31,13 +33,14 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     log,
     sealer: new Sealer(masterKey(config, log), config.previousMasterKeys),
     metrics: new Registry(),
-    credentials: new CredentialResolver(db, clock, config),
+    credentials: new CredentialResolver(db, clock, config, bus),
     activity: new ActivityTracker(db, clock, log),
     presencePolicy: {
       onlineWindowMs: config.onlineWindowMs,
       healthFreshMs: 2 * cronIntervalMs(config.healthCron),
       socketFreshMs: 90_000,
     },
+    bus,
   }
   registerServiceMetrics(deps)
   return deps

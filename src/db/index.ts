@@ -34,6 +34,8 @@ export interface Database {
    * writer like a transaction does, so it never lands inside another request's transaction.
    */
   write<T>(fn: () => Promise<T>): Promise<T>
+  /** Runs `fn` once the current transaction commits (at once outside a transaction; never on rollback). */
+  onCommit(fn: () => void): void
   /**
    * A query for a hot path, built once (drizzle's SQL building dominates a simple query's
    * cost) and run with `sql.placeholder` values. Runs outside any transaction.
@@ -47,7 +49,7 @@ export interface Database {
   close(): Promise<void>
   stats(): { poolSize: number; txActive: number; txWaiting: number }
   /** Raw SQL for the few dialect-specific statements (advisory locks, pragmas, tests). */
-  execute(query: ReturnType<typeof sql>): Promise<Record<string, unknown>[]>
+  execute(query: ReturnType<typeof sql>, tx?: Orm): Promise<Record<string, unknown>[]>
 }
 
 export async function openDatabase(config: Config['database']): Promise<Database> {
@@ -70,7 +72,7 @@ function openSqlite(path: string): Database {
   // One connection: a transaction must not interleave with another request's statements,
   // so transactions (and therefore every write) are serialised by this mutex.
   const mutex = new Mutex()
-  const inTx = new AsyncLocalStorage<true>()
+  const inTx = new AsyncLocalStorage<Array<() => void>>()
   let active = 0
 
   return {
@@ -79,11 +81,12 @@ function openSqlite(path: string): Database {
     t: sqliteTables,
     async tx(fn) {
       if (inTx.getStore()) return fn(orm)
-      return mutex.run(async () => {
+      const committed: Array<() => void> = []
+      const result = await mutex.run(async () => {
         active++
         client.exec('BEGIN IMMEDIATE')
         try {
-          const result = await inTx.run(true, () => fn(orm))
+          const result = await inTx.run(committed, () => fn(orm))
           client.exec('COMMIT')
           return result
         } catch (e) {
@@ -93,6 +96,13 @@ function openSqlite(path: string): Database {
           active--
         }
       })
+      runAll(committed)
+      return result
+    },
+    onCommit(fn) {
+      const pending = inTx.getStore()
+      if (pending) pending.push(fn)
+      else fn()
     },
     async write(fn) {
       if (inTx.getStore()) return fn()
@@ -130,4 +140,15 @@ function openSqlite(path: string): Database {
 export type MigratorHost = {
   dialect: { migrate(m: MigrationMeta[], session: unknown, config?: unknown): unknown }
   session: unknown
+}
+
+/** Runs after-commit callbacks; one that throws does not stop the others. */
+export function runAll(callbacks: Array<() => void>) {
+  for (const cb of callbacks) {
+    try {
+      cb()
+    } catch (e) {
+      console.error('after-commit callback failed', e)
+    }
+  }
 }

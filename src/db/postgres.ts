@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { drizzle } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
-import type { Database, MigratorHost, Orm } from './index'
+import { type Database, type MigratorHost, type Orm, runAll } from './index'
 import type { Tables } from './schema'
 import * as pgTables from './schema/pg'
 
@@ -16,7 +16,7 @@ export function openPostgres(config: { url: string; poolSize: number }): Databas
   })
   const db = drizzle({ client, schema: pgTables })
   const orm = db as unknown as Orm
-  const inTx = new AsyncLocalStorage<Orm>()
+  const inTx = new AsyncLocalStorage<{ tx: Orm; committed: Array<() => void> }>()
   let active = 0
 
   return {
@@ -25,13 +25,23 @@ export function openPostgres(config: { url: string; poolSize: number }): Databas
     t: pgTables as unknown as Tables,
     async tx(fn) {
       const outer = inTx.getStore()
-      if (outer) return fn(outer)
+      if (outer) return fn(outer.tx)
+      const committed: Array<() => void> = []
       active++
       try {
-        return await db.transaction((tx) => inTx.run(tx as unknown as Orm, () => fn(tx as unknown as Orm)))
+        const result = await db.transaction((tx) =>
+          inTx.run({ tx: tx as unknown as Orm, committed }, () => fn(tx as unknown as Orm)),
+        )
+        runAll(committed)
+        return result
       } finally {
         active--
       }
+    },
+    onCommit(fn) {
+      const store = inTx.getStore()
+      if (store) store.committed.push(fn)
+      else fn()
     },
     write: (fn) => fn(),
     prepared(name, build) {
@@ -58,8 +68,9 @@ export function openPostgres(config: { url: string; poolSize: number }): Databas
       await client.end({ timeout: 5 })
     },
     stats: () => ({ poolSize: config.poolSize, txActive: active, txWaiting: 0 }),
-    async execute(query) {
-      return (await db.execute(query)) as unknown as Record<string, unknown>[]
+    async execute(query, tx) {
+      const runner = (tx ?? db) as unknown as { execute(q: typeof query): Promise<unknown> }
+      return (await runner.execute(query)) as Record<string, unknown>[]
     },
   }
 }

@@ -5,6 +5,7 @@ import type { Presence } from '../../db/schema/types'
 import type { Ctx, Deps } from '../../deps'
 import { unauthorized } from '../../lib/errors'
 import { type AgentRow, assertSelf } from '../agents/lookup'
+import { appendEvent } from '../events/append'
 import type { AgentActor } from '../tokens/actor'
 import { decidePresence, type PresenceReason } from './rules'
 
@@ -33,6 +34,12 @@ export async function applySignal(
   if (decided.presence === row.presence) return { row, change: null }
   await tx.update(agents).set({ presence: decided.presence }).where(eq(agents.id, agentId))
   const change = { from: row.presence, to: decided.presence, reason: decided.reason }
+  await appendEvent(deps, tx, {
+    workspaceId: row.workspaceId,
+    type: 'agent.status_changed',
+    agentId: row.id,
+    data: { agentId: row.id, permanentId: row.permanentId, ...change },
+  })
   return { row: { ...row, presence: decided.presence }, change }
 }
 

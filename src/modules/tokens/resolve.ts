@@ -4,6 +4,7 @@ import type { Config } from '../../config'
 import type { Database } from '../../db'
 import type { Clock } from '../../lib/clock'
 import { safeEqual } from '../../lib/crypto'
+import type { EventBus } from '../events/bus'
 import type { Actor, AgentActor, WorkspaceActor } from './actor'
 import { classifySecret, hashSecret } from './format'
 
@@ -24,8 +25,14 @@ export class CredentialResolver {
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly config: Pick<Config, 'adminToken' | 'tokenCacheMs'>,
+    private readonly bus: EventBus,
   ) {
     this.adminHash = config.adminToken ? Buffer.from(hashSecret(config.adminToken), 'hex') : null
+    // Invalidations arrive from this process and, on Postgres, from the other instances.
+    bus.subscribe('invalidate', (note) => {
+      if (note.agentId) this.evictOwner(note.agentId)
+      if (note.keyId) this.evictOwner(note.keyId)
+    })
   }
 
   async resolve(secret: string): Promise<Actor | null> {
@@ -49,12 +56,12 @@ export class CredentialResolver {
 
   /** Forget every cached credential of an agent (token rotated, agent deactivated/archived/deleted). */
   invalidateAgent(agentId: string) {
-    this.evictOwner(agentId)
+    this.bus.publish('invalidate', { agentId })
   }
 
   /** Forget a workspace key (revoked). */
   invalidateKey(keyId: string) {
-    this.evictOwner(keyId)
+    this.bus.publish('invalidate', { keyId })
   }
 
   clear() {
