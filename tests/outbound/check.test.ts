@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
+import { createHostChecker } from '../../src/lib/outbound/host'
 import { createAddressPolicy, parseAllowedNetworks } from '../../src/lib/outbound/policy'
-import { cachedLookup, type Lookup, type ResolvedAddress, systemLookup } from '../../src/lib/outbound/resolve'
+import { type Lookup, type ResolvedAddress, systemLookup } from '../../src/lib/outbound/resolve'
 import { checkUrl } from '../../src/lib/outbound/url'
 
 const v4 = (address: string): ResolvedAddress => ({ address, family: 4 })
@@ -23,7 +24,7 @@ const fakeLookup: Lookup = async (name) => {
   return answer
 }
 const check = (url: string, allowed: string[] = []) =>
-  checkUrl(url, { policy: createAddressPolicy(allowed), lookup: fakeLookup })
+  checkUrl(url, createHostChecker({ policy: createAddressPolicy(allowed), lookup: fakeLookup, cacheMs: 0 }))
 
 const HOSTILE: [url: string, reason: string][] = [
   // Loopback in every spelling the WHATWG parser accepts.
@@ -158,46 +159,54 @@ describe('allowed networks override the rules', () => {
   })
 })
 
-describe('DNS cache', () => {
-  const counting = (answers: () => ResolvedAddress[]) => {
+describe('host verdict cache', () => {
+  const counting = (answer: (call: number) => ResolvedAddress[]) => {
     const calls: string[] = []
     const lookup: Lookup = async (name) => {
       calls.push(name)
-      return answers()
+      const a = answer(calls.length)
+      if (a.length === 0) throw new Error(`ENOTFOUND ${name}`)
+      return a
     }
     return { calls, lookup }
   }
+  const policy = createAddressPolicy([])
 
-  test('reuses an answer and shares one lookup between concurrent callers', async () => {
+  test('reuses a verdict, and concurrent callers share one lookup', async () => {
     const { calls, lookup } = counting(() => [v4('93.184.215.14')])
-    const cached = cachedLookup(lookup, 60_000)
-    await Promise.all([cached('a.test'), cached('a.test'), cached('a.test')])
-    await cached('a.test')
-    await cached('b.test')
+    const checkHost = createHostChecker({ policy, lookup, cacheMs: 60_000 })
+    await Promise.all([checkHost('a.test'), checkHost('a.test'), checkHost('a.test')])
+    expect(checkHost('a.test')).toEqual({ ok: true, address: '93.184.215.14', family: 4 })
+    await checkHost('b.test')
     expect(calls).toEqual(['a.test', 'b.test'])
   })
 
-  test('expires answers and forgets failures', async () => {
-    let fail = true
-    const calls: string[] = []
-    const cached = cachedLookup(async (name) => {
-      calls.push(name)
-      if (fail) throw new Error('ENOTFOUND')
-      return [v4('93.184.215.14')]
-    }, 1)
-    await expect(cached('a.test')).rejects.toThrow()
-    fail = false
-    await cached('a.test')
-    await Bun.sleep(5)
-    await cached('a.test')
-    expect(calls).toEqual(['a.test', 'a.test', 'a.test'])
+  test('keeps refusals, forgets unresolvable names, and expires', async () => {
+    const { calls, lookup } = counting((n) => (n === 1 ? [] : [v4('10.0.0.1')]))
+    let now = 0
+    const checkHost = createHostChecker({ policy, lookup, cacheMs: 1000, now: () => now })
+    expect(await checkHost('a.test')).toMatchObject({ ok: false, reason: 'unresolvable' })
+    expect(await checkHost('a.test')).toMatchObject({ ok: false, reason: 'private' })
+    expect(await checkHost('a.test')).toMatchObject({ ok: false, reason: 'private' })
+    expect(calls.length).toBe(2)
+    now = 1001
+    await checkHost('a.test')
+    expect(calls.length).toBe(3)
   })
 
   test('is bounded', async () => {
     const { calls, lookup } = counting(() => [v4('93.184.215.14')])
-    const cached = cachedLookup(lookup, 60_000, 2)
-    for (const name of ['a', 'b', 'c', 'a']) await cached(name)
+    const checkHost = createHostChecker({ policy, lookup, cacheMs: 60_000, maxEntries: 2 })
+    for (const name of ['a', 'b', 'c', 'a']) await checkHost(name)
     expect(calls).toEqual(['a', 'b', 'c', 'a'])
+  })
+
+  test('stops waiting for a slow lookup when the signal aborts', async () => {
+    const checkHost = createHostChecker({ policy, lookup: () => new Promise(() => {}) })
+    const ac = new AbortController()
+    const pending = checkHost('slow.test', ac.signal)
+    ac.abort(new Error('gave up'))
+    await expect(pending).rejects.toThrow('gave up')
   })
 
   test('the system resolver answers localhost from the hosts file', async () => {

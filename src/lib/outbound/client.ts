@@ -1,5 +1,6 @@
+import { createHostChecker } from './host'
 import { createAddressPolicy } from './policy'
-import { cachedLookup, type Lookup, systemLookup } from './resolve'
+import { type Lookup, systemLookup } from './resolve'
 import { checkUrl, type UrlCheck } from './url'
 
 export type OutboundRequest = {
@@ -37,7 +38,7 @@ export interface OutboundClient {
 export type OutboundClientOptions = {
   /** CIDRs that are allowed even though a rule refuses them (SWITCHBOARD_ALLOWED_NETWORKS). */
   allowedNetworks: readonly string[]
-  /** How long a DNS answer is reused; 0 asks DNS every time. */
+  /** How long a host's verdict (and so its DNS answer) is reused; 0 asks DNS every time. */
   dnsCacheMs?: number
   lookup?: Lookup
   timeoutMs?: number
@@ -46,8 +47,11 @@ export type OutboundClientOptions = {
 }
 
 export function createOutboundClient(opts: OutboundClientOptions): OutboundClient {
-  const policy = createAddressPolicy(opts.allowedNetworks)
-  const lookup = cachedLookup(opts.lookup ?? systemLookup, opts.dnsCacheMs ?? 30_000)
+  const checkHost = createHostChecker({
+    policy: createAddressPolicy(opts.allowedNetworks),
+    lookup: opts.lookup ?? systemLookup,
+    cacheMs: opts.dnsCacheMs ?? 30_000,
+  })
   const defaultTimeoutMs = opts.timeoutMs ?? 30_000
 
   const send = async (req: OutboundRequest, o: SendOptions = {}): Promise<SendResult> => {
@@ -70,8 +74,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       return { ok: false, kind: 'network', message: describe(e) }
     }
     try {
-      const checked = await checkUrl(req.url, { policy, lookup, signal: ctl.signal })
-      if (ctl.signal.aborted) return failed()
+      const checked = await checkUrl(req.url, checkHost, ctl.signal)
       if (!checked.ok) {
         external?.removeEventListener('abort', onAbort)
         return checked.reason === 'unresolvable'
@@ -101,7 +104,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
     }
   }
 
-  return { check: (url) => checkUrl(url, { policy, lookup }), send }
+  return { check: (url) => checkUrl(url, checkHost), send }
 }
 
 const ABORTED: SendFailure = { ok: false, kind: 'aborted', message: 'the caller aborted the request' }
