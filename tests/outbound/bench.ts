@@ -1,8 +1,9 @@
 /**
  * Cost of the pinned client against the bare fetch it wraps, and against the other way to pin
- * (node:http with a custom lookup). The upstream runs in its own process on 127.0.0.1.
+ * (node:http with a custom lookup). The upstream runs in its own process on 127.0.0.1. Variants
+ * take turns over several rounds and the median is shown, since a 2-core machine is noisy.
  *
- *   bun tests/outbound/bench.ts [requests=5000]
+ *   bun tests/outbound/bench.ts [requests=5000] [rounds=5]
  */
 import http from 'node:http'
 import type { LookupFunction } from 'node:net'
@@ -16,10 +17,10 @@ if (process.argv[2] === 'upstream') {
   })
   console.log(server.port)
 } else {
-  await main(Number(process.argv[2] ?? 5000))
+  await main(Number(process.argv[2] ?? 5000), Number(process.argv[3] ?? 5))
 }
 
-async function main(n: number) {
+async function main(n: number, rounds: number) {
   const child = Bun.spawn([process.execPath, import.meta.path, 'upstream'], { stdout: 'pipe' })
   const reader = child.stdout.getReader()
   const port = Number(new TextDecoder().decode((await reader.read()).value).trim())
@@ -59,21 +60,35 @@ async function main(n: number) {
       }),
   }
 
+  const results = new Map(
+    Object.keys(variants).map((name) => [name, { seq: [] as number[], conc: [] as number[] }]),
+  )
   try {
-    for (const [name, once] of Object.entries(variants)) {
-      for (let i = 0; i < 500; i++) await once()
-      const sequential = await rate(n, async () => {
-        for (let i = 0; i < n; i++) await once()
-      })
-      let left = n * 2
-      const concurrent = await rate(n * 2, () =>
-        Promise.all(
-          Array.from({ length: 64 }, async () => {
-            while (left-- > 0) await once()
+    for (const once of Object.values(variants)) for (let i = 0; i < 500; i++) await once()
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, once] of Object.entries(variants)) {
+        const r = results.get(name)!
+        r.seq.push(
+          await rate(n, async () => {
+            for (let i = 0; i < n; i++) await once()
           }),
-        ),
+        )
+        let left = n * 2
+        r.conc.push(
+          await rate(n * 2, () =>
+            Promise.all(
+              Array.from({ length: 64 }, async () => {
+                while (left-- > 0) await once()
+              }),
+            ),
+          ),
+        )
+      }
+    }
+    for (const [name, r] of results) {
+      console.log(
+        `${name.padEnd(26)} sequential ${median(r.seq)} req/s   64 concurrent ${median(r.conc)} req/s`,
       )
-      console.log(`${name.padEnd(26)} sequential ${sequential} req/s   64 concurrent ${concurrent} req/s`)
     }
   } finally {
     agent.destroy()
@@ -84,5 +99,9 @@ async function main(n: number) {
 async function rate(count: number, run: () => Promise<unknown>) {
   const start = performance.now()
   await run()
-  return String(Math.round(count / ((performance.now() - start) / 1000))).padStart(6)
+  return count / ((performance.now() - start) / 1000)
+}
+
+function median(xs: number[]) {
+  return String(Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!)).padStart(6)
 }

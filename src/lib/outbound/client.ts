@@ -42,7 +42,7 @@ export type OutboundClientOptions = {
   dnsCacheMs?: number
   lookup?: Lookup
   timeoutMs?: number
-  /** Certificate authorities to trust instead of the system's, for agents behind a private CA. */
+  /** PEM certificate authorities for https agents behind a private CA (Bun's `tls.ca`). */
   ca?: string[]
 }
 
@@ -71,7 +71,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       external?.removeEventListener('abort', onAbort)
       if (timedOut) return { ok: false, kind: 'timeout', message: `no response within ${timeoutMs} ms` }
       if (external?.aborted) return ABORTED
-      return { ok: false, kind: 'network', message: describe(e) }
+      return { ok: false, kind: 'network', message: errorText(e) }
     }
     try {
       const checked = await checkUrl(req.url, checkHost, ctl.signal)
@@ -124,7 +124,7 @@ function tlsFor(url: URL, address: string, ca: string[] | undefined) {
   return ca ? { ca, serverName: host } : { serverName: host }
 }
 
-function describe(e: unknown): string {
+function errorText(e: unknown): string {
   if (!(e instanceof Error)) return String(e)
   const code = (e as Error & { code?: unknown }).code
   return typeof code === 'string' && !e.message.startsWith(code) ? `${code}: ${e.message}` : e.message
