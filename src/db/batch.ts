@@ -37,7 +37,7 @@ export class WriteBatcher<I, R> {
         for (const b of batch) out.push(await this.run(b.item))
         return out
       })
-      batch.forEach((b, i) => b.resolve(results[i]!))
+      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!)
     } catch {
       // One bad write must not fail the others: retry each on its own.
       for (const b of batch) this.db.write(() => this.run(b.item)).then(b.resolve, b.reject)

@@ -1,7 +1,7 @@
 /** A small Prometheus registry: counters, gauges and histograms with labels, text exposition. */
 type Labels = Record<string, string>
 
-const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 
 // Label sets are rendered once and remembered: this runs on every request.
 const keyCache = new Map<string, string>()
@@ -12,7 +12,7 @@ function key(labels: Labels): string {
   if (rendered === undefined) {
     rendered = Object.entries(labels)
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, v]) => `${k}="${escape(v)}"`)
+      .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
       .join(',')
     if (keyCache.size < 10_000) keyCache.set(raw, rendered)
   }

@@ -35,7 +35,11 @@ const EVENTS_LOCK = 7_361_120_002
  * On Postgres a transaction-scoped advisory lock makes commits happen in id order, so a
  * reader that has seen id N can never later find a smaller id appear: the cursor only grows.
  */
-export async function appendEvent(deps: Pick<Deps, 'db' | 'clock' | 'bus'>, tx: Orm, e: EventInput): Promise<number> {
+export async function appendEvent(
+  deps: Pick<Deps, 'db' | 'clock' | 'bus'>,
+  tx: Orm,
+  e: EventInput,
+): Promise<number> {
   if (deps.db.dialect === 'pg') await deps.db.execute(sql`select pg_advisory_xact_lock(${EVENTS_LOCK})`, tx)
   const [row] = await tx
     .insert(deps.db.t.events)

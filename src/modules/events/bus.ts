@@ -4,7 +4,12 @@
  * database stays the source of truth, so a missed note costs latency, never data.
  */
 export type BusTopic = 'events' | 'invalidate'
-export type EventNote = { workspaceId: string; id: number; agentId: string | null; peerAgentId: string | null }
+export type EventNote = {
+  workspaceId: string
+  id: number
+  agentId: string | null
+  peerAgentId: string | null
+}
 export type InvalidateNote = { agentId?: string; keyId?: string }
 export type BusPayload<T extends BusTopic> = T extends 'events' ? EventNote : InvalidateNote
 
