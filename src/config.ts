@@ -78,6 +78,23 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_HEALTH_HISTORY: z.coerce.number().int().min(10).max(100_000).default(1440),
   SWITCHBOARD_ALLOWED_NETWORKS: cidrList,
   SWITCHBOARD_TRUST_PROXY: bool(false),
+  SWITCHBOARD_PUBLIC_URL: z
+    .string()
+    .default('')
+    .refine((v) => v === '' || /^https?:\/\/[^/]+$/.test(v.replace(/\/$/, '')), {
+      message: 'expected an origin such as https://switchboard.example.com',
+    }),
+  SWITCHBOARD_SYNC_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+  SWITCHBOARD_ASYNC_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  SWITCHBOARD_BROADCAST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  SWITCHBOARD_POOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+  SWITCHBOARD_BUFFERED_BODY_BYTES: z.coerce.number().int().min(1024).max(104_857_600).default(1_048_576),
+  SWITCHBOARD_JOB_DEADLINE_SECONDS: seconds(86_400, 1, 31_536_000),
+  SWITCHBOARD_CALLBACK_RETRY_SCALE: z.coerce.number().min(0.0001).max(100).default(1),
+  SWITCHBOARD_RATE_LIMIT_PROXY_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(100),
+  SWITCHBOARD_RATE_LIMIT_PROXY_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
+  SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
+  SWITCHBOARD_RATE_LIMIT_IP_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
   SWITCHBOARD_BOOTSTRAP: bool(true),
 })
 
@@ -103,6 +120,15 @@ export type Config = {
   allowedNetworks: string[]
   trustProxy: boolean
   bootstrap: boolean
+  publicUrl: string | null
+  timeouts: { syncMs: number; asyncMs: number; broadcastMs: number; poolMs: number }
+  bufferedBodyBytes: number
+  jobDeadlineMs: number
+  callbackRetryScale: number
+  rateLimits: {
+    proxy: { perSecond: number; burst: number }
+    ip: { perSecond: number; burst: number }
+  }
 }
 
 export class ConfigError extends Error {}
@@ -156,6 +182,23 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     allowedNetworks: e.SWITCHBOARD_ALLOWED_NETWORKS,
     trustProxy: e.SWITCHBOARD_TRUST_PROXY,
     bootstrap: e.SWITCHBOARD_BOOTSTRAP,
+    publicUrl: e.SWITCHBOARD_PUBLIC_URL ? e.SWITCHBOARD_PUBLIC_URL.replace(/\/$/, '') : null,
+    timeouts: {
+      syncMs: e.SWITCHBOARD_SYNC_TIMEOUT_MS,
+      asyncMs: e.SWITCHBOARD_ASYNC_TIMEOUT_MS,
+      broadcastMs: e.SWITCHBOARD_BROADCAST_TIMEOUT_MS,
+      poolMs: e.SWITCHBOARD_POOL_TIMEOUT_MS,
+    },
+    bufferedBodyBytes: e.SWITCHBOARD_BUFFERED_BODY_BYTES,
+    jobDeadlineMs: e.SWITCHBOARD_JOB_DEADLINE_SECONDS * 1000,
+    callbackRetryScale: e.SWITCHBOARD_CALLBACK_RETRY_SCALE,
+    rateLimits: {
+      proxy: {
+        perSecond: e.SWITCHBOARD_RATE_LIMIT_PROXY_PER_SECOND,
+        burst: e.SWITCHBOARD_RATE_LIMIT_PROXY_BURST,
+      },
+      ip: { perSecond: e.SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND, burst: e.SWITCHBOARD_RATE_LIMIT_IP_BURST },
+    },
   }
 }
 

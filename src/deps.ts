@@ -4,6 +4,7 @@ import type { Clock } from './lib/clock'
 import type { Sealer } from './lib/crypto'
 import type { Logger } from './lib/log'
 import type { Registry } from './lib/metrics'
+import type { OutboundClient } from './lib/outbound/client'
 import type { EventBus } from './modules/events/bus'
 import type { PresencePolicy } from './modules/presence/rules'
 import type { ActivityTracker } from './modules/tokens/activity'
@@ -22,6 +23,8 @@ export interface Deps {
   activity: ActivityTracker
   presencePolicy: PresencePolicy
   bus: EventBus
+  /** The only way out: SSRF-guarded, pinned to the checked address, no redirects. */
+  outbound: OutboundClient
 }
 
 /** What every service verb receives beside its input. */

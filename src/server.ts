@@ -9,6 +9,7 @@ import { type Clock, systemClock } from './lib/clock'
 import { decodeKeyOrNull, Sealer } from './lib/crypto'
 import { createLogger, type Logger } from './lib/log'
 import { Registry } from './lib/metrics'
+import { createOutboundClient } from './lib/outbound/client'
 import { LocalBus } from './modules/events/bus'
 import { cronIntervalMs } from './modules/presence/rules'
 import { sweepPresence } from './modules/presence/service'
@@ -41,6 +42,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
       socketFreshMs: 90_000,
     },
     bus,
+    outbound: createOutboundClient({ allowedNetworks: config.allowedNetworks }),
   }
   registerServiceMetrics(deps)
   return deps

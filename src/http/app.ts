@@ -2,33 +2,30 @@ import { Elysia } from 'elysia'
 import type { Deps } from '../deps'
 import { agentRoutes } from '../modules/agents/routes'
 import { auditRoutes } from '../modules/audit/routes'
+import { connectionRoutes } from '../modules/connections/routes'
 import { presenceRoutes } from '../modules/presence/routes'
 import { serviceRoutes } from '../modules/service/routes'
 import { tokenRoutes } from '../modules/tokens/routes'
 import { workspaceRoutes } from '../modules/workspaces/routes'
-import { readJson } from './body'
 import { docsPlugin } from './docs'
 import { errorPlugin } from './errors'
 import { requestPlugin } from './request'
 
 /** The whole HTTP surface, composed from one Elysia instance per domain. */
 export function createApp(deps: Deps) {
-  return (
-    new Elysia({
-      serve: { maxRequestBodySize: deps.config.maxBodyBytes, idleTimeout: 255 },
-    })
-      .use(requestPlugin(deps))
-      .use(errorPlugin(deps))
-      // JSON bodies, whatever the Content-Type says, read with a byte limit as they arrive.
-      .onParse({ as: 'global' }, ({ request }) => readJson(request, deps.config.maxJsonBytes))
-      .use(docsPlugin())
-      .use(serviceRoutes(deps))
-      .use(workspaceRoutes(deps))
-      .use(agentRoutes(deps))
-      .use(tokenRoutes(deps))
-      .use(presenceRoutes(deps))
-      .use(auditRoutes(deps))
-  )
+  return new Elysia({
+    serve: { maxRequestBodySize: deps.config.maxBodyBytes, idleTimeout: 255 },
+  })
+    .use(requestPlugin(deps))
+    .use(errorPlugin(deps))
+    .use(docsPlugin())
+    .use(serviceRoutes(deps))
+    .use(workspaceRoutes(deps))
+    .use(agentRoutes(deps))
+    .use(tokenRoutes(deps))
+    .use(presenceRoutes(deps))
+    .use(auditRoutes(deps))
+    .use(connectionRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>

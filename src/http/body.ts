@@ -1,3 +1,4 @@
+import { Elysia } from 'elysia'
 import { AppError } from '../lib/errors'
 
 /**
@@ -50,3 +51,10 @@ export async function readBytes(request: Request, limit: number): Promise<Uint8A
 
 const tooLarge = (limit: number) =>
   new AppError('payload_too_large', `The request body is larger than ${limit} bytes`, { limitBytes: limit })
+
+/**
+ * JSON bodies for a module's routes, whatever the Content-Type says, read with a byte
+ * limit as they arrive. Scoped, not global: the proxy lanes read their bodies themselves.
+ */
+export const jsonBody = (limit: number) =>
+  new Elysia().onParse({ as: 'scoped' }, ({ request }) => readJson(request, limit))

@@ -81,6 +81,13 @@ describe('service routes', () => {
   })
 })
 
+/** Routes that take no request body by design. */
+const NO_BODY = new Set([
+  'POST /api/connections/{id}/accept',
+  'POST /api/connections/{id}/decline',
+  'POST /api/board/connections/{id}/heartbeat',
+])
+
 describe('OpenAPI and Swagger UI', () => {
   test('/docs is served from the binary: only local asset paths', async () => {
     const res = await h.call('GET', '/docs')
@@ -120,11 +127,7 @@ describe('OpenAPI and Swagger UI', () => {
           ok: true,
         })
         expect(op.responses['401']?.content?.['application/json']?.schema).toBeTruthy()
-        if (
-          ['post', 'put', 'patch'].includes(method) &&
-          !path.endsWith('/heartbeat') &&
-          !path.endsWith('/rotate-token')
-        ) {
+        if (['post', 'put', 'patch'].includes(method) && !NO_BODY.has(`${method.toUpperCase()} ${path}`)) {
           expect({ route: `${method} ${path}`, body: !!op.requestBody }).toEqual({
             route: `${method} ${path}`,
             body: true,

@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import { z } from 'zod'
 import type { Deps } from '../../deps'
 import { authPlugin } from '../../http/auth'
+import { jsonBody } from '../../http/body'
 import { AgentParams, PageQuery, responses, Uuid } from '../../http/schemas'
 import { notFound } from '../../lib/errors'
 import {
@@ -36,6 +37,7 @@ const TeamParams = z.object({ teamId: Uuid })
 
 export const agentRoutes = (deps: Deps) =>
   new Elysia({ prefix: '/api', tags: ['agents'] })
+    .use(jsonBody(deps.config.maxJsonBytes))
     .use(authPlugin(deps))
     .post(
       '/agents',

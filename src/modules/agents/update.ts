@@ -43,7 +43,6 @@ export async function updateAgent({
   const { agentId: ref, ...patch } = input
   const now = deps.clock.now()
   const { agents } = deps.db.t
-  let credentialsChanged = false
   const row = await deps.db.tx(async (tx) => {
     const current = await findAgent(deps, actor.workspaceId, ref, tx)
     const audit = (action: Parameters<typeof recordAudit>[2]['action'], metadata = {}) =>
@@ -91,12 +90,10 @@ export async function updateAgent({
     }
     if (patch.status !== undefined && patch.status !== current.status) {
       set.status = patch.status
-      credentialsChanged = true
       await audit(patch.status === 'inactive' ? 'agent_deactivated' : 'agent_reactivated')
     }
     if (patch.archived !== undefined && patch.archived !== current.archived) {
       set.archived = patch.archived
-      credentialsChanged = true
       await audit(patch.archived ? 'agent_archived' : 'agent_unarchived')
     }
     if (patch.capabilities !== undefined) {
@@ -106,7 +103,8 @@ export async function updateAgent({
     const [updated] = await tx.update(agents).set(set).where(eq(agents.id, current.id)).returning()
     return updated!
   })
-  if (credentialsChanged) deps.credentials.invalidateAgent(row.id)
+  // Cached credentials and proxy routes of this agent are stale now (on every instance).
+  deps.credentials.invalidateAgent(row.id)
   return oneAgentView(deps, row)
 }
 

@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import { z } from 'zod'
 import type { Deps } from '../../deps'
 import { authPlugin } from '../../http/auth'
+import { jsonBody } from '../../http/body'
 import {
   AgentParams,
   AgentRef,
@@ -34,6 +35,7 @@ const Filters = z.object({
 
 export const auditRoutes = (deps: Deps) =>
   new Elysia({ prefix: '/api', tags: ['audit'] })
+    .use(jsonBody(deps.config.maxJsonBytes))
     .use(authPlugin(deps))
     .get('/audit-logs', ({ ctx, query }) => listAuditLogs({ ctx, input: query }), {
       asWorkspace: true,

@@ -10,7 +10,14 @@ export type EventNote = {
   agentId: string | null
   peerAgentId: string | null
 }
-export type InvalidateNote = { agentId?: string; keyId?: string }
+/** Something changed that caches keyed by these ids must forget (credentials, routes). */
+export type InvalidateNote = {
+  agentId?: string
+  keyId?: string
+  connectionId?: string
+  groupId?: string
+  poolId?: string
+}
 export type BusPayload<T extends BusTopic> = T extends 'events' ? EventNote : InvalidateNote
 
 export interface EventBus {

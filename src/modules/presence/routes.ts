@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import { z } from 'zod'
 import type { Deps } from '../../deps'
 import { authPlugin } from '../../http/auth'
+import { jsonBody } from '../../http/body'
 import { AgentParams, responses, Timestamp } from '../../http/schemas'
 import { heartbeat } from './service'
 
@@ -22,6 +23,7 @@ const HeartbeatAnswer = z.object({
 
 export const presenceRoutes = (deps: Deps) =>
   new Elysia({ prefix: '/api', tags: ['presence'] })
+    .use(jsonBody(deps.config.maxJsonBytes))
     .use(authPlugin(deps))
     .post(
       '/agents/:agentId/heartbeat',

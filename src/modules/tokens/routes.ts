@@ -1,12 +1,14 @@
 import { Elysia } from 'elysia'
 import type { Deps } from '../../deps'
 import { authPlugin } from '../../http/auth'
+import { jsonBody } from '../../http/body'
 import { AgentParams, responses } from '../../http/schemas'
 import { RotateBody, Rotated } from '../agents/model'
 import { rotateToken } from './rotate'
 
 export const tokenRoutes = (deps: Deps) =>
   new Elysia({ prefix: '/api', tags: ['agents'] })
+    .use(jsonBody(deps.config.maxJsonBytes))
     .use(authPlugin(deps))
     .post(
       '/agents/:agentId/rotate-token',

@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import type { Deps } from '../../deps'
 import { authPlugin } from '../../http/auth'
+import { jsonBody } from '../../http/body'
 import { IdParams, PageQuery, responses } from '../../http/schemas'
 import {
   CreatedKey,
@@ -16,6 +17,7 @@ import { createKey, createWorkspace, getWorkspace, listKeys, listWorkspaces, rev
 
 export const workspaceRoutes = (deps: Deps) =>
   new Elysia({ prefix: '/api', tags: ['workspaces'] })
+    .use(jsonBody(deps.config.maxJsonBytes))
     .use(authPlugin(deps))
     .post(
       '/workspaces',
