@@ -5,6 +5,7 @@ import type { Sealer } from './lib/crypto'
 import type { Logger } from './lib/log'
 import type { Registry } from './lib/metrics'
 import type { OutboundClient } from './lib/outbound/client'
+import type { RateLimiter } from './lib/ratelimit'
 import type { EventBus } from './modules/events/bus'
 import type { PresencePolicy } from './modules/presence/rules'
 import type { ActivityTracker } from './modules/tokens/activity'
@@ -25,6 +26,8 @@ export interface Deps {
   bus: EventBus
   /** The only way out: SSRF-guarded, pinned to the checked address, no redirects. */
   outbound: OutboundClient
+  /** Per credential on the proxy lanes; per client IP for unauthenticated requests and failed credentials. */
+  limits: { proxy: RateLimiter; ip: RateLimiter }
 }
 
 /** What every service verb receives beside its input. */

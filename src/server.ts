@@ -10,6 +10,7 @@ import { decodeKeyOrNull, Sealer } from './lib/crypto'
 import { createLogger, type Logger } from './lib/log'
 import { Registry } from './lib/metrics'
 import { createOutboundClient } from './lib/outbound/client'
+import { RateLimiter } from './lib/ratelimit'
 import { LocalBus } from './modules/events/bus'
 import { cronIntervalMs } from './modules/presence/rules'
 import { sweepPresence } from './modules/presence/service'
@@ -43,6 +44,10 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     },
     bus,
     outbound: createOutboundClient({ allowedNetworks: config.allowedNetworks }),
+    limits: {
+      proxy: new RateLimiter(config.rateLimits.proxy.perSecond, config.rateLimits.proxy.burst),
+      ip: new RateLimiter(config.rateLimits.ip.perSecond, config.rateLimits.ip.burst),
+    },
   }
   registerServiceMetrics(deps)
   return deps

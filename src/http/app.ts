@@ -4,6 +4,7 @@ import { agentRoutes } from '../modules/agents/routes'
 import { auditRoutes } from '../modules/audit/routes'
 import { connectionRoutes } from '../modules/connections/routes'
 import { presenceRoutes } from '../modules/presence/routes'
+import { proxyRoutes } from '../modules/proxy/routes'
 import { serviceRoutes } from '../modules/service/routes'
 import { tokenRoutes } from '../modules/tokens/routes'
 import { workspaceRoutes } from '../modules/workspaces/routes'
@@ -26,6 +27,7 @@ export function createApp(deps: Deps) {
     .use(presenceRoutes(deps))
     .use(auditRoutes(deps))
     .use(connectionRoutes(deps))
+    .use(proxyRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -40,6 +40,8 @@ export function docsPlugin() {
             { name: 'agents', description: 'The agent registry and token lifecycle' },
             { name: 'presence', description: 'Heartbeats and presence' },
             { name: 'audit', description: 'Audit logs' },
+            { name: 'connections', description: 'Lines between two agents' },
+            { name: 'proxy', description: 'The proxy lanes: sync, async, broadcast, pool (agent tokens)' },
             { name: 'teams', description: 'Team-scoped aliases (the team is the workspace)' },
             { name: 'service', description: 'Health, readiness and metrics' },
           ],
