@@ -45,7 +45,7 @@ export function requestPlugin(deps: Deps) {
       set.headers['x-request-id'] = meta.id
       // Requests without a credential are limited per client IP (credentials are limited where they are used).
       if (!request.headers.has('authorization') && !request.headers.has('x-api-key')) {
-        limitByIp(deps, meta.ip, set.headers)
+        limitByIp(deps, meta.ip)
       }
     })
     .onAfterResponse({ as: 'global' }, ({ request, route, set, responseValue }) => {
@@ -80,7 +80,7 @@ function clientIp(
 }
 
 /** Counts one request against the client IP; over the limit it is a 429 with Retry-After. */
-export function limitByIp(deps: Deps, ip: string, headers: Record<string, string | number>) {
+export function limitByIp(deps: Deps, ip: string) {
   const d = deps.limits.ip.take(`ip:${ip}`)
   if (d.allowed) return
   throw new AppError(
