@@ -11,7 +11,10 @@ import { createLogger, type Logger } from './lib/log'
 import { Registry } from './lib/metrics'
 import { createOutboundClient } from './lib/outbound/client'
 import { RateLimiter } from './lib/ratelimit'
+import { callbackWorkerOf } from './modules/callbacks/worker'
 import { LocalBus } from './modules/events/bus'
+import { sweepJobDeadlines } from './modules/jobs/deadline'
+import { drainDeliveries } from './modules/jobs/deliver'
 import { cronIntervalMs } from './modules/presence/rules'
 import { sweepPresence } from './modules/presence/service'
 import { registerServiceMetrics } from './modules/service/service'
@@ -84,7 +87,11 @@ export function startSchedules(deps: Deps): Cron[] {
         await fn()
       },
     )
-  return [job('presence-sweep', deps.config.presenceSweepCron, () => sweepPresence(deps))]
+  return [
+    job('presence-sweep', deps.config.presenceSweepCron, () => sweepPresence(deps)),
+    // Deadlines are hours long; failing a job up to 30 s late is fine.
+    job('job-deadline-sweep', '*/30 * * * * *', () => sweepJobDeadlines(deps)),
+  ]
 }
 
 export type Running = { app: App; deps: Deps; url: string; stop(): Promise<void> }
@@ -106,6 +113,9 @@ export async function startServer(
   const server = app.server!
   deps.activity.start(config.activityFlushMs)
   const jobs = startSchedules(deps)
+  // Callbacks left pending by a previous run (or a crash) are picked up by this first round.
+  const callbacks = callbackWorkerOf(deps)
+  callbacks.start()
   deps.log.info('listening', { url: server.url.toString(), database: deps.db.dialect })
 
   let stopping: Promise<void> | undefined
@@ -119,6 +129,9 @@ export async function startServer(
       )
       if ((await Promise.race([drained.then(() => 'drained' as const), timer])) === 'timeout')
         await server.stop(true)
+      // Async deliveries outlive their requests; give them the same grace, then hand callbacks back.
+      await drainDeliveries(deps, config.shutdownGraceMs)
+      await callbacks.stop()
       await deps.activity.stop().catch((e) => deps.log.error('final activity flush failed', { error: e }))
       await deps.db.close()
       deps.log.info('stopped')

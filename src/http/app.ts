@@ -3,6 +3,7 @@ import type { Deps } from '../deps'
 import { agentRoutes } from '../modules/agents/routes'
 import { auditRoutes } from '../modules/audit/routes'
 import { connectionRoutes } from '../modules/connections/routes'
+import { jobRoutes } from '../modules/jobs/routes'
 import { presenceRoutes } from '../modules/presence/routes'
 import { proxyRoutes } from '../modules/proxy/routes'
 import { serviceRoutes } from '../modules/service/routes'
@@ -28,6 +29,7 @@ export function createApp(deps: Deps) {
     .use(auditRoutes(deps))
     .use(connectionRoutes(deps))
     .use(proxyRoutes(deps))
+    .use(jobRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -36,12 +36,16 @@ export function docsPlugin() {
               'Lists take `?limit=` (1–500, default 50) and `?cursor=` and answer `nextCursor`.',
           },
           tags: [
-            { name: 'workspaces', description: 'Workspaces and their keys' },
+            { name: 'workspaces', description: 'Workspaces, their keys and their callback signing secret' },
             { name: 'agents', description: 'The agent registry and token lifecycle' },
             { name: 'presence', description: 'Heartbeats and presence' },
             { name: 'audit', description: 'Audit logs' },
             { name: 'connections', description: 'Lines between two agents' },
             { name: 'proxy', description: 'The proxy lanes: sync, async, broadcast, pool (agent tokens)' },
+            {
+              name: 'jobs',
+              description: 'Async jobs: poll, list, clear, report the outcome; signed callbacks',
+            },
             { name: 'teams', description: 'Team-scoped aliases (the team is the workspace)' },
             { name: 'service', description: 'Health, readiness and metrics' },
           ],
