@@ -72,14 +72,16 @@ export class CallbackWorker {
   private async rounds() {
     let next: Date | null = null
     try {
-      do {
+      for (;;) {
         this.again = false
+        // A read first: an idle worker never takes the writer (on SQLite, the write mutex).
+        next = await nextDueAt(this.deps)
+        if (next === null || next.getTime() > this.deps.clock.now().getTime()) break
         const claimed = await claimDue(this.deps, { limit: this.opts.batch, leaseMs: this.opts.leaseMs })
         await Promise.all(claimed.map((c) => this.send(c)))
-        // A full batch may mean more are due right now.
-        if (claimed.length >= this.opts.batch) this.again = true
-      } while (this.again && !this.stopped)
-      next = await nextDueAt(this.deps)
+        // Nothing claimed although something was due: another instance took it.
+        if (claimed.length === 0 || this.stopped) break
+      }
     } catch (e) {
       this.deps.log.error('callback round failed', { error: e })
     }
