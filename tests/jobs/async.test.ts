@@ -32,6 +32,12 @@ const agent = upstream(async (req) => {
       return new Response('queued', { status: 202 })
     case '/status':
       return new Response('upstream says no', { status: Number(url.searchParams.get('s')) })
+    case '/binary':
+      return new Response(new Uint8Array([0x00, 0xff, 0x00, 0x41]), {
+        headers: { 'content-type': 'application/octet-stream' },
+      })
+    case '/nul-error':
+      return new Response('broken\u0000 badly', { status: 500 })
     case '/gzip':
       return new Response(gzipSync(JSON.stringify({ zipped: true })), {
         headers: { 'content-encoding': 'gzip', 'content-type': 'application/json' },
@@ -126,6 +132,20 @@ describe('async lane: delivery and outcomes', () => {
     expect(done.status).toBe('completed')
     expect(done.httpStatus).toBe(204)
     expect(done.result).toBeNull()
+  })
+
+  test('a binary answer is kept as base64, on both databases; NULs never reach an error text', async () => {
+    const { caller, conn } = await connected(sb.call, ws.key, { endpointUrl: `${agent.url}/binary` })
+    const job = await settled(sb.call, caller.token, (await post(conn.id, caller.token)).body.jobId)
+    expect(job.status).toBe('completed')
+    expect(job.result).toEqual({ encoding: 'base64', data: 'AP8AQQ==' })
+    const nul = await connected(sb.call, ws.key, { endpointUrl: `${agent.url}/nul-error` })
+    const failed = await settled(
+      sb.call,
+      nul.caller.token,
+      (await post(nul.conn.id, nul.caller.token)).body.jobId,
+    )
+    expect(failed.error).toBe('The agent answered HTTP 500: broken badly')
   })
 
   test('a gzip answer is stored decoded', async () => {

@@ -205,6 +205,10 @@ describe('reporting a job’s status', () => {
       { status: 'running' },
       { status: 'failed', error: 42 },
       { status: 'completed', extra: true },
+      // Postgres cannot store NUL characters or lone surrogates; both databases refuse them alike.
+      { status: 'completed', result: { text: 'a\u0000b' } },
+      { status: 'completed', result: ['\ud800'] },
+      { status: 'failed', error: 'a\u0000b' },
       [],
       'completed',
     ]) {

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { gzipSync } from 'node:zlib'
 import { mayReport, sideOf } from '../../src/modules/jobs/access'
 import { callbackUrlShape, stripSwitchboardMeta } from '../../src/modules/jobs/envelope'
-import { decoded, readCapped, resultOf } from '../../src/modules/jobs/result'
+import { decoded, excerpt, readCapped, resultOf, unstorable } from '../../src/modules/jobs/result'
 import type { Actor } from '../../src/modules/tokens/actor'
 
 const enc = (s: string) => new TextEncoder().encode(s)
@@ -81,6 +81,40 @@ describe('results', () => {
     expect(resultOf(enc('not json'), false)).toBe('not json')
     expect(resultOf(new Uint8Array(), false)).toBeNull()
     expect(resultOf(enc('{"a":1}'), true)).toBe('{"a":1}')
+  })
+
+  test('bytes that are not UTF-8 text, or hold NUL characters, are kept as base64', () => {
+    const bin = new Uint8Array([0xff, 0x00, 0x10, 0x80])
+    expect(resultOf(bin, false)).toEqual({ encoding: 'base64', data: Buffer.from(bin).toString('base64') })
+    expect(resultOf(enc('a\u0000b'), false)).toEqual({
+      encoding: 'base64',
+      data: Buffer.from('a\u0000b').toString('base64'),
+    })
+    // Escaped in JSON it is still a NUL once parsed.
+    expect(resultOf(enc('{"k":"\\u0000"}'), false)).toMatchObject({ encoding: 'base64' })
+    // A multi-byte character cut by the cap is left out, not taken for binary.
+    const cut = enc('héllo').subarray(0, 2)
+    expect(resultOf(cut, true)).toBe('h')
+  })
+
+  test('unstorable: NULs and lone surrogates, looked for everywhere, iteratively', () => {
+    expect(unstorable('pair 😀 is fine')).toBe(false)
+    expect(unstorable('lone \ud800 high')).toBe(true)
+    expect(unstorable('lone \udc00 low')).toBe(true)
+    expect(resultOf(enc('{"k":"\\ud800"}'), false)).toMatchObject({ encoding: 'base64' })
+    expect(unstorable({ a: [1, { b: 'x\u0000' }] })).toBe(true)
+    expect(unstorable({ 'k\u0000': 1 })).toBe(true)
+    expect(unstorable({ a: ['\\u0000 is only text here'] })).toBe(false)
+    expect(unstorable(undefined)).toBe(false)
+    let deep: unknown = 'end'
+    for (let i = 0; i < 200_000; i++) deep = [deep]
+    expect(unstorable(deep)).toBe(false)
+    expect(unstorable(new Array(300_000).fill('ok'))).toBe(false)
+  })
+
+  test('excerpts drop control characters', () => {
+    expect(excerpt(enc('bad\u0000 \u0007thing\n'))).toBe('bad thing')
+    expect(excerpt(enc('x'.repeat(600)))).toHaveLength(501)
   })
 
   test('readCapped stops at the cap and cancels the rest', async () => {

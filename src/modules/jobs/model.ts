@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { NextCursor, NullableTimestamp, Timestamp, Uuid } from '../../http/schemas'
+import { unstorable } from './result'
 
 export const JobParams = z.object({ jobId: Uuid })
 
@@ -79,10 +80,20 @@ export const ListJobsQuery = z.object({
     ),
 })
 
+const storable = { message: 'must not contain NUL characters or unpaired surrogates' }
+
 export const StatusReport = z.strictObject({
   status: z.enum(['completed', 'failed']),
-  result: z.unknown().optional().describe('Any JSON value'),
-  error: z.string().max(10_000).optional(),
+  result: z
+    .unknown()
+    .optional()
+    .refine((v) => !unstorable(v), storable)
+    .describe('Any JSON value'),
+  error: z
+    .string()
+    .max(10_000)
+    .refine((v) => !unstorable(v), storable)
+    .optional(),
 })
 
 export const ClearedJob = z.object({ id: z.uuid(), deleted: z.literal(true) })
