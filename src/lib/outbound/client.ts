@@ -31,7 +31,8 @@ export type SendResult = { ok: true; response: Response } | SendFailure
 
 /** The one way out of Switchboard: every outbound request is checked, then sent to the checked address. */
 export interface OutboundClient {
-  check(url: string | URL): Promise<UrlCheck>
+  /** The verdict on a URL without sending anything; `signal` stops waiting for DNS. */
+  check(url: string | URL, signal?: AbortSignal): Promise<UrlCheck>
   send(request: OutboundRequest, opts?: SendOptions): Promise<SendResult>
 }
 
@@ -104,7 +105,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
     }
   }
 
-  return { check: (url) => checkUrl(url, checkHost), send }
+  return { check: (url, signal) => checkUrl(url, checkHost, signal), send }
 }
 
 const ABORTED: SendFailure = { ok: false, kind: 'aborted', message: 'the caller aborted the request' }
