@@ -203,7 +203,18 @@ describe('sync lane', () => {
     const refused = await sb.call('POST', `/api/proxy/${conn.id}`, { token: caller.token, raw: 'x' })
     expect(refused.status).toBe(502)
     expect(refused.body.code).toBe('bad_gateway')
-    const guarded = await pair('/echo', { endpointUrl: 'http://169.254.169.254/latest/meta-data' })
+    // Registration refuses the metadata address; a name that later resolves there is refused at call time.
+    // Simulate that by writing the address straight into the row, as a changed DNS answer would.
+    const guarded = await pair('/echo')
+    const { agents } = sb.deps.db.t
+    const { eq } = await import('drizzle-orm')
+    await sb.deps.db.tx((tx) =>
+      tx
+        .update(agents)
+        .set({ endpointUrl: 'http://169.254.169.254/latest/meta-data' })
+        .where(eq(agents.id, guarded.target.agent.id)),
+    )
+    sb.deps.bus.publish('invalidate', { agentId: guarded.target.agent.id })
     const meta = await sb.call('POST', `/api/proxy/${guarded.conn.id}`, {
       token: guarded.caller.token,
       raw: 'x',
