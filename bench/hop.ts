@@ -20,3 +20,4 @@ const server = Bun.serve({
   },
 })
 console.log(`listening ${server.url}`)
+export {}

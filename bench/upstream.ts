@@ -13,3 +13,4 @@ const server = Bun.serve({
   },
 })
 console.log(`listening ${server.url}`)
+export {}
