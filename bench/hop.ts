@@ -20,4 +20,5 @@ const server = Bun.serve({
   },
 })
 console.log(`listening ${server.url}`)
+
 export {}

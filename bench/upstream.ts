@@ -13,4 +13,5 @@ const server = Bun.serve({
   },
 })
 console.log(`listening ${server.url}`)
+
 export {}
