@@ -3,6 +3,7 @@ import type { Deps } from '../deps'
 import { agentRoutes } from '../modules/agents/routes'
 import { auditRoutes } from '../modules/audit/routes'
 import { connectionRoutes } from '../modules/connections/routes'
+import { groupRoutes } from '../modules/groups/routes'
 import { presenceRoutes } from '../modules/presence/routes'
 import { proxyRoutes } from '../modules/proxy/routes'
 import { serviceRoutes } from '../modules/service/routes'
@@ -27,6 +28,7 @@ export function createApp(deps: Deps) {
     .use(presenceRoutes(deps))
     .use(auditRoutes(deps))
     .use(connectionRoutes(deps))
+    .use(groupRoutes(deps))
     .use(proxyRoutes(deps))
 }
 
