@@ -3,10 +3,20 @@ import type { OpenAPIV3 } from 'openapi-types'
 import { z } from 'zod'
 import type { Deps } from '../../deps'
 import { authPlugin } from '../../http/auth'
-import { ErrorSchema } from '../../http/schemas'
+import { ErrorSchema, responses, Uuid } from '../../http/schemas'
+import { BroadcastAnswer } from '../groups/model'
+import { callBroadcast } from './broadcast'
 import { callSync } from './sync'
 
 const ConnectionParams = z.object({ connectionId: z.uuid({ error: 'must be a connection UUID' }) })
+const GroupParams = z.object({ groupId: Uuid })
+
+/** The buffered lanes take any body up to the buffered-lane limit and send the same bytes to every member. */
+const bufferedBody = {
+  required: false,
+  content: { '*/*': { schema: { description: 'Any body, up to 1 MB (SWITCHBOARD_BUFFERED_BODY_BYTES)' } } },
+}
+const laneErrorStatuses = [400, 401, 403, 404, 413, 429] as const
 
 const protocolHeader: OpenAPIV3.ParameterObject = {
   name: 'x-switchboard-protocol',
@@ -61,3 +71,26 @@ export const proxyRoutes = (deps: Deps) =>
         },
       },
     })
+    .post(
+      '/broadcast/:groupId',
+      ({ ctx, params, request }) => callBroadcast({ ctx, input: { ...params, request } }),
+      {
+        asAgent: true,
+        params: GroupParams,
+        response: responses({ 200: BroadcastAnswer }, [...laneErrorStatuses]),
+        detail: {
+          summary: 'Fan-out to every member of a broadcast group, in parallel',
+          description:
+            "The caller must be an agent of the group's workspace and, when the group lists allowed callers, one " +
+            'of them; anyone else gets 404. The body (≤ 1 MB, else 413 — chunked bodies too) is read once and the ' +
+            'same bytes go to every member (the caller itself is skipped), each with its endpoint credential and the ' +
+            'broadcast timeout (30 s), fallback decided per member. The answer is always 200 with one result per ' +
+            'member: fulfilled when the member answered over HTTP — whatever the status, 4xx and 5xx included ' +
+            '(see httpStatus) — and rejected when it did not (inactive/archived, protocol not enabled, refused, ' +
+            'unreachable, timed out). Bodies are parsed as JSON when they are JSON, else text, and cut at 256 KiB ' +
+            '(truncated: true).',
+          parameters: [protocolHeader],
+          requestBody: bufferedBody,
+        },
+      },
+    )
