@@ -5,11 +5,14 @@ import type { Deps } from '../../deps'
 import { authPlugin } from '../../http/auth'
 import { ErrorSchema, responses, Uuid } from '../../http/schemas'
 import { BroadcastAnswer } from '../groups/model'
+import { PoolExhausted } from '../pools/model'
 import { callBroadcast } from './broadcast'
+import { callPool } from './pool'
 import { callSync } from './sync'
 
 const ConnectionParams = z.object({ connectionId: z.uuid({ error: 'must be a connection UUID' }) })
 const GroupParams = z.object({ groupId: Uuid })
+const PoolParams = z.object({ poolId: Uuid })
 
 /** The buffered lanes take any body up to the buffered-lane limit and send the same bytes to every member. */
 const bufferedBody = {
@@ -94,3 +97,29 @@ export const proxyRoutes = (deps: Deps) =>
         },
       },
     )
+    .post('/pool/:poolId', ({ ctx, params, request }) => callPool({ ctx, input: { ...params, request } }), {
+      asAgent: true,
+      params: PoolParams,
+      response: responses(
+        {
+          200: z.unknown().describe("The member's answer: its status (2xx, 3xx or 4xx) and body"),
+          502: PoolExhausted,
+        },
+        [...laneErrorStatuses],
+      ),
+      detail: {
+        summary: 'Call one member of a pool: round_robin, failover or random, with retries',
+        description:
+          "The caller must be an agent of the pool's workspace and, when the pool lists allowed callers, one of " +
+          'them; anyone else gets 404. The strategy orders the members; an offline member with a valid fallback is ' +
+          'replaced by it, one without goes to the back, as do members ejected by passive health (still tried when ' +
+          'all others failed). The body (≤ 1 MB, else 413) is read once; each attempt gets the same bytes and the ' +
+          'pool timeout (60 s). A network error, timeout or 5xx moves to the next member; a 4xx is returned as it ' +
+          'is; the first 2xx/3xx is returned with its status, body, content-type and cache-control. Every answer ' +
+          'carries x-switchboard-pool, x-switchboard-pool-member (the membership id) and ' +
+          'x-switchboard-pool-strategy, plus x-switchboard-fallback when a fallback handled it. All members ' +
+          'failing is a 502 pool_exhausted listing the attempts.',
+        parameters: [protocolHeader],
+        requestBody: bufferedBody,
+      },
+    })
