@@ -3,6 +3,8 @@ import type { Deps } from '../deps'
 import { agentRoutes } from '../modules/agents/routes'
 import { auditRoutes } from '../modules/audit/routes'
 import { connectionRoutes } from '../modules/connections/routes'
+import { groupRoutes } from '../modules/groups/routes'
+import { poolRoutes } from '../modules/pools/routes'
 import { presenceRoutes } from '../modules/presence/routes'
 import { proxyRoutes } from '../modules/proxy/routes'
 import { serviceRoutes } from '../modules/service/routes'
@@ -27,6 +29,8 @@ export function createApp(deps: Deps) {
     .use(presenceRoutes(deps))
     .use(auditRoutes(deps))
     .use(connectionRoutes(deps))
+    .use(groupRoutes(deps))
+    .use(poolRoutes(deps))
     .use(proxyRoutes(deps))
 }
 
