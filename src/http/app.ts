@@ -3,7 +3,9 @@ import type { Deps } from '../deps'
 import { agentRoutes } from '../modules/agents/routes'
 import { auditRoutes } from '../modules/audit/routes'
 import { connectionRoutes } from '../modules/connections/routes'
+import { groupRoutes } from '../modules/groups/routes'
 import { jobRoutes } from '../modules/jobs/routes'
+import { poolRoutes } from '../modules/pools/routes'
 import { presenceRoutes } from '../modules/presence/routes'
 import { proxyRoutes } from '../modules/proxy/routes'
 import { serviceRoutes } from '../modules/service/routes'
@@ -28,6 +30,8 @@ export function createApp(deps: Deps) {
     .use(presenceRoutes(deps))
     .use(auditRoutes(deps))
     .use(connectionRoutes(deps))
+    .use(groupRoutes(deps))
+    .use(poolRoutes(deps))
     .use(proxyRoutes(deps))
     .use(jobRoutes(deps))
 }

@@ -41,6 +41,8 @@ export function docsPlugin() {
             { name: 'presence', description: 'Heartbeats and presence' },
             { name: 'audit', description: 'Audit logs' },
             { name: 'connections', description: 'Lines between two agents' },
+            { name: 'broadcast-groups', description: 'Groups of agents a broadcast fans out to' },
+            { name: 'pools', description: 'Load-balanced pools of agents with priorities' },
             { name: 'proxy', description: 'The proxy lanes: sync, async, broadcast, pool (agent tokens)' },
             {
               name: 'jobs',

@@ -11,6 +11,7 @@ const ws = await sb.workspace()
 const other = await sb.workspace()
 
 let sseRelease: (() => void) | null = null
+let firstChunkSeen: (() => void) | null = null
 let hangAborted = 0
 const echo = upstream(async (req) => {
   const url = new URL(req.url)
@@ -36,6 +37,17 @@ const echo = upstream(async (req) => {
     return new Response(stream, {
       headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
     })
+  }
+  if (url.pathname === '/read-stream') {
+    const reader = req.body!.getReader()
+    const chunks: string[] = []
+    for (;;) {
+      const { value, done } = await reader.read()
+      if (done) break
+      chunks.push(new TextDecoder().decode(value))
+      firstChunkSeen?.()
+    }
+    return new Response(chunks.join(''))
   }
   if (url.pathname === '/gzip') {
     return new Response(gzipSync('compressed hello'), {
@@ -203,13 +215,47 @@ describe('sync lane', () => {
     const refused = await sb.call('POST', `/api/proxy/${conn.id}`, { token: caller.token, raw: 'x' })
     expect(refused.status).toBe(502)
     expect(refused.body.code).toBe('bad_gateway')
-    const guarded = await pair('/echo', { endpointUrl: 'http://169.254.169.254/latest/meta-data' })
+    // Registration refuses the metadata address; a name that later resolves there is refused at call time.
+    // Simulate that by writing the address straight into the row, as a changed DNS answer would.
+    const guarded = await pair('/echo')
+    const { agents } = sb.deps.db.t
+    const { eq } = await import('drizzle-orm')
+    await sb.deps.db.tx((tx) =>
+      tx
+        .update(agents)
+        .set({ endpointUrl: 'http://169.254.169.254/latest/meta-data' })
+        .where(eq(agents.id, guarded.target.agent.id)),
+    )
+    sb.deps.bus.publish('invalidate', { agentId: guarded.target.agent.id })
     const meta = await sb.call('POST', `/api/proxy/${guarded.conn.id}`, {
       token: guarded.caller.token,
       raw: 'x',
     })
     expect(meta.status).toBe(502)
     expect(meta.body.details.rule).toBe('metadata')
+  })
+
+  test('a chunked request body streams up as it is written', async () => {
+    const { caller, conn } = await pair('/read-stream')
+    const seen = new Promise<void>((r) => {
+      firstChunkSeen = r
+    })
+    const body = new ReadableStream({
+      async start(c) {
+        c.enqueue(new TextEncoder().encode('part one;'))
+        // The second part is written only once the upstream has read the first: a proxy
+        // that buffered the body before forwarding would wait here forever.
+        await seen
+        c.enqueue(new TextEncoder().encode('part two'))
+        c.close()
+      },
+    })
+    const res = await fetch(`${sb.url}/api/proxy/${conn.id}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${caller.token}` },
+      body,
+    })
+    expect(await res.text()).toBe('part one;part two')
   })
 
   test('gzip bytes pass through with their content-encoding', async () => {

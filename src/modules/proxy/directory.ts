@@ -22,35 +22,46 @@ const MAX = 50_000
 export class RouteDirectory {
   private agents = new Map<string, { at: number; value: RouteAgent | null }>()
   private connections = new Map<string, { at: number; value: ConnectionLite | null }>()
+  /** Bumped on every invalidation: a load that raced one must not be cached. */
+  private versions = new Map<string, number>()
 
   constructor(private readonly deps: Pick<Deps, 'db' | 'sealer' | 'bus' | 'log'>) {
     deps.bus.subscribe('invalidate', (note) => {
-      if (note.agentId) this.agents.delete(note.agentId)
-      if (note.connectionId) this.connections.delete(note.connectionId)
+      for (const id of [note.agentId, note.connectionId]) {
+        if (!id) continue
+        this.agents.delete(id)
+        this.connections.delete(id)
+        if (this.versions.size >= MAX) this.versions.clear()
+        this.versions.set(id, (this.versions.get(id) ?? 0) + 1)
+      }
     })
   }
 
-  async agent(id: string): Promise<RouteAgent | null> {
-    const hit = this.agents.get(id)
-    if (hit && Date.now() - hit.at < TTL_MS) return hit.value
-    const value = await this.loadAgent(id)
-    if (this.agents.size >= MAX) this.agents.clear()
-    this.agents.set(id, { at: Date.now(), value })
-    return value
+  agent(id: string): Promise<RouteAgent | null> {
+    return this.cached(this.agents, id, () => this.loadAgent(id))
   }
 
-  async connection(id: string): Promise<ConnectionLite | null> {
-    const hit = this.connections.get(id)
+  connection(id: string): Promise<ConnectionLite | null> {
+    return this.cached(this.connections, id, async () => {
+      const { connections: c } = this.deps.db.t
+      const [row] = await this.deps.db.orm
+        .select({ id: c.id, agentId: c.agentId, targetAgentId: c.targetAgentId, status: c.status })
+        .from(c)
+        .where(eq(c.id, id))
+        .limit(1)
+      return row ?? null
+    })
+  }
+
+  private async cached<T>(map: Map<string, { at: number; value: T }>, id: string, load: () => Promise<T>): Promise<T> {
+    const hit = map.get(id)
     if (hit && Date.now() - hit.at < TTL_MS) return hit.value
-    const { connections: c } = this.deps.db.t
-    const [row] = await this.deps.db.orm
-      .select({ id: c.id, agentId: c.agentId, targetAgentId: c.targetAgentId, status: c.status })
-      .from(c)
-      .where(eq(c.id, id))
-      .limit(1)
-    const value = row ?? null
-    if (this.connections.size >= MAX) this.connections.clear()
-    this.connections.set(id, { at: Date.now(), value })
+    const version = this.versions.get(id)
+    const value = await load()
+    if (this.versions.get(id) === version) {
+      if (map.size >= MAX) map.clear()
+      map.set(id, { at: Date.now(), value })
+    }
     return value
   }
 

@@ -43,36 +43,34 @@ export type CallContext = {
   extra?: Record<string, string>
 }
 
-/** The headers sent upstream: the caller's, cleaned, plus Switchboard's and the endpoint credential. */
-export function upstreamHeaders(incoming: Headers, hop: Hop, call: CallContext): Headers {
-  const named = new Set(
-    (incoming.get('connection') ?? '')
-      .split(',')
-      .map((s) => s.trim().toLowerCase())
-      .filter(Boolean),
-  )
-  const out = new Headers()
-  incoming.forEach((value, key) => {
-    const k = key.toLowerCase()
-    if (HOP_BY_HOP.has(k) || CALLER_ONLY.has(k) || named.has(k) || k.startsWith('x-switchboard-')) return
-    out.set(k, value)
-  })
-  out.set('x-switchboard-caller', call.caller.permanentId)
-  if (call.connectionId) out.set('x-switchboard-connection', call.connectionId)
-  out.set('x-request-id', call.requestId)
-  for (const [k, v] of Object.entries(call.extra ?? {})) out.set(k, v)
-  if (hop.agent.credential) out.set(hop.agent.credential.name, hop.agent.credential.value)
+/**
+ * The headers sent upstream: the caller's, cleaned, plus Switchboard's and the endpoint
+ * credential. A plain record (header names arrive lower-cased): this runs on every call.
+ */
+export function upstreamHeaders(incoming: Headers, hop: Hop, call: CallContext): Record<string, string> {
+  const connection = incoming.get('connection')
+  const named = connection ? new Set(connection.split(',').map((s) => s.trim().toLowerCase())) : null
+  const out: Record<string, string> = {}
+  for (const [k, value] of incoming) {
+    if (HOP_BY_HOP.has(k) || CALLER_ONLY.has(k) || named?.has(k) || k.startsWith('x-switchboard-')) continue
+    out[k] = value
+  }
+  out['x-switchboard-caller'] = call.caller.permanentId
+  if (call.connectionId) out['x-switchboard-connection'] = call.connectionId
+  out['x-request-id'] = call.requestId
+  if (call.extra) for (const k in call.extra) out[k.toLowerCase()] = call.extra[k]!
+  if (hop.agent.credential) out[hop.agent.credential.name.toLowerCase()] = hop.agent.credential.value
   return out
 }
 
 /** The headers of an upstream answer a caller may see. */
-export function answerHeaders(upstream: Headers, extra: Record<string, string> = {}): Headers {
-  const out = new Headers()
+export function answerHeaders(upstream: Headers, extra: Record<string, string> = {}): Record<string, string> {
+  const out: Record<string, string> = {}
   for (const k of ANSWER_HEADERS) {
     const v = upstream.get(k)
-    if (v !== null) out.set(k, v)
+    if (v !== null) out[k] = v
   }
-  for (const [k, v] of Object.entries(extra)) out.set(k, v)
+  for (const k in extra) out[k] = extra[k]!
   return out
 }
 

@@ -3,12 +3,25 @@ import type { OpenAPIV3 } from 'openapi-types'
 import { z } from 'zod'
 import type { Deps } from '../../deps'
 import { authPlugin } from '../../http/auth'
-import { ErrorSchema } from '../../http/schemas'
+import { ErrorSchema, responses, Uuid } from '../../http/schemas'
+import { BroadcastAnswer } from '../groups/model'
 import { AsyncAccepted } from '../jobs/model'
+import { PoolExhausted } from '../pools/model'
 import { callAsync } from './async'
+import { callBroadcast } from './broadcast'
+import { callPool } from './pool'
 import { callSync } from './sync'
 
 const ConnectionParams = z.object({ connectionId: z.uuid({ error: 'must be a connection UUID' }) })
+const GroupParams = z.object({ groupId: Uuid })
+const PoolParams = z.object({ poolId: Uuid })
+
+/** The buffered lanes take any body up to the buffered-lane limit and send the same bytes to every member. */
+const bufferedBody = {
+  required: false,
+  content: { '*/*': { schema: { description: 'Any body, up to 1 MB (SWITCHBOARD_BUFFERED_BODY_BYTES)' } } },
+}
+const laneErrorStatuses = [400, 401, 403, 404, 413, 429] as const
 
 const protocolHeader: OpenAPIV3.ParameterObject = {
   name: 'x-switchboard-protocol',
@@ -69,6 +82,7 @@ export const proxyRoutes = (deps: Deps) =>
       {
         asAgent: true,
         params: ConnectionParams,
+        response: responses({ 202: AsyncAccepted }, [...laneErrorStatuses]),
         detail: {
           summary: 'Async call: creates a job, answers 202 at once, delivers in the background',
           description:
@@ -105,15 +119,55 @@ export const proxyRoutes = (deps: Deps) =>
               '*/*': { schema: { description: 'Any body up to 1 MB, forwarded as it is' } },
             },
           },
-          responses: {
-            202: {
-              description: 'The job exists and is being delivered; poll poll_url',
-              content: {
-                'application/json': { schema: z.toJSONSchema(AsyncAccepted) as OpenAPIV3.SchemaObject },
-              },
-            },
-            ...laneErrors({ 413: 'The body is over the 1 MB limit of the buffered lanes' }),
-          },
         },
       },
     )
+    .post(
+      '/broadcast/:groupId',
+      ({ ctx, params, request }) => callBroadcast({ ctx, input: { ...params, request } }),
+      {
+        asAgent: true,
+        params: GroupParams,
+        response: responses({ 200: BroadcastAnswer }, [...laneErrorStatuses]),
+        detail: {
+          summary: 'Fan-out to every member of a broadcast group, in parallel',
+          description:
+            "The caller must be an agent of the group's workspace and, when the group lists allowed callers, one " +
+            'of them; anyone else gets 404. The body (≤ 1 MB, else 413 — chunked bodies too) is read once and the ' +
+            'same bytes go to every member (the caller itself is skipped), each with its endpoint credential and the ' +
+            'broadcast timeout (30 s), fallback decided per member. The answer is always 200 with one result per ' +
+            'member: fulfilled when the member answered over HTTP — whatever the status, 4xx and 5xx included ' +
+            '(see httpStatus) — and rejected when it did not (inactive/archived, protocol not enabled, refused, ' +
+            'unreachable, timed out). Bodies are parsed as JSON when they are JSON, else text, and cut at 256 KiB ' +
+            '(truncated: true).',
+          parameters: [protocolHeader],
+          requestBody: bufferedBody,
+        },
+      },
+    )
+    .post('/pool/:poolId', ({ ctx, params, request }) => callPool({ ctx, input: { ...params, request } }), {
+      asAgent: true,
+      params: PoolParams,
+      response: responses(
+        {
+          200: z.unknown().describe("The member's answer: its status (2xx, 3xx or 4xx) and body"),
+          502: PoolExhausted,
+        },
+        [...laneErrorStatuses],
+      ),
+      detail: {
+        summary: 'Call one member of a pool: round_robin, failover or random, with retries',
+        description:
+          "The caller must be an agent of the pool's workspace and, when the pool lists allowed callers, one of " +
+          'them; anyone else gets 404. The strategy orders the members; an offline member with a valid fallback is ' +
+          'replaced by it, one without goes to the back, as do members ejected by passive health (still tried when ' +
+          'all others failed). The body (≤ 1 MB, else 413) is read once; each attempt gets the same bytes and the ' +
+          'pool timeout (60 s). A network error, timeout or 5xx moves to the next member; a 4xx is returned as it ' +
+          'is; the first 2xx/3xx is returned with its status, body, content-type and cache-control. Every answer ' +
+          'carries x-switchboard-pool, x-switchboard-pool-member (the membership id) and ' +
+          'x-switchboard-pool-strategy, plus x-switchboard-fallback when a fallback handled it. All members ' +
+          'failing is a 502 pool_exhausted listing the attempts.',
+        parameters: [protocolHeader],
+        requestBody: bufferedBody,
+      },
+    })

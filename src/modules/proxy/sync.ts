@@ -15,6 +15,17 @@ export function limitCaller(ctx: Ctx<AgentActor>): Record<string, string> {
   return headers
 }
 
+/** Up to this size a body with a declared length is read whole: sending bytes is much cheaper than piping a stream. */
+const SMALL_BODY = 64 * 1024
+
+/** Small bodies of known length are buffered; large or chunked ones stream up as they arrive. */
+async function bodyFor(request: Request): Promise<Bun.BodyInit | null> {
+  const length = request.headers.get('content-length')
+  if (length !== null && Number(length) <= SMALL_BODY)
+    return Number(length) === 0 ? null : await request.arrayBuffer()
+  return request.body
+}
+
 /**
  * The sync lane: the request body streams up and the answer streams down, unbuffered.
  * The caller going away aborts the upstream call at once (the request's signal).
@@ -34,7 +45,7 @@ export async function callSync({
   const sent = await sendHop(
     ctx.deps,
     hop,
-    { method: 'POST', headers: request.headers, body: request.body },
+    { method: 'POST', headers: request.headers, body: await bodyFor(request) },
     { caller: ctx.actor, connectionId: input.connectionId, requestId: ctx.requestId },
     { timeoutMs: ctx.deps.config.timeouts.syncMs, signal: request.signal },
   )
