@@ -178,3 +178,21 @@ describe('OpenAPI and Swagger UI', () => {
     }
   })
 })
+
+test('JSON request bodies are documented with their schema', async () => {
+  const spec = (await h.call('GET', '/docs/json')).body
+  const body = spec.paths['/api/agents'].post.requestBody
+  expect(body.content['application/json'].schema.properties.name).toBeTruthy()
+  for (const [path, ops] of Object.entries<any>(spec.paths)) {
+    for (const [method, op] of Object.entries<any>(ops)) {
+      if (!op.requestBody || path.startsWith('/api/proxy')) continue
+      expect({
+        route: `${method} ${path}`,
+        json: !!op.requestBody.content?.['application/json']?.schema,
+      }).toEqual({
+        route: `${method} ${path}`,
+        json: true,
+      })
+    }
+  }
+})

@@ -45,6 +45,7 @@ export const jobRoutes = (deps: Deps) =>
         asAgent: true,
         params: JobParams,
         body: StatusReport,
+        parse: 'json',
         response: responses({ 200: Job }, [400, 401, 403, 404, 409]),
         detail: {
           summary: 'Report how a job ended (the target agent, or the fallback that handled it)',

@@ -30,6 +30,7 @@ export const workspaceRoutes = (deps: Deps) =>
       {
         asAdmin: true,
         body: CreateWorkspaceBody,
+        parse: 'json',
         response: responses({ 201: CreatedWorkspace }, [400, 401, 403, 409]),
         detail: { summary: 'Create a workspace and its first key (admin)' },
       },
@@ -54,6 +55,7 @@ export const workspaceRoutes = (deps: Deps) =>
       {
         asWorkspace: true,
         body: CreateKeyBody,
+        parse: 'json',
         response: responses({ 201: CreatedKey }, [400, 401, 403]),
         detail: { summary: 'Create a workspace key (the secret is shown once)' },
       },
@@ -83,6 +85,7 @@ export const workspaceRoutes = (deps: Deps) =>
     .post('/workspace/webhook-secret/rotate', ({ ctx }) => rotateWebhookSecret({ ctx }), {
       asWorkspace: true,
       body: RotateSecretBody,
+      parse: 'json',
       response: responses({ 200: WebhookSecret }, [400, 401, 403, 409]),
       detail: {
         summary: 'Rotate the callback signing secret',
