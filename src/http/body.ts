@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
 import { AppError } from '../lib/errors'
+import { readCapped } from '../lib/read'
 
 /**
  * Reads a request body as JSON with a byte limit enforced while reading, so a chunked
@@ -27,27 +28,10 @@ export async function readBytes(request: Request, limit: number): Promise<Uint8A
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit)
   // With a declared length within the limit the runtime reads it in one go (and stops at it).
   if (declared !== null) return new Uint8Array(await request.arrayBuffer())
-  if (!request.body) return new Uint8Array()
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    total += value.byteLength
-    if (total > limit) {
-      await reader.cancel().catch(() => {})
-      throw tooLarge(limit)
-    }
-    chunks.push(value)
-  }
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const c of chunks) {
-    out.set(c, offset)
-    offset += c.byteLength
-  }
-  return out
+  // Chunked: read no more than one chunk past the limit before refusing.
+  const { bytes, truncated } = await readCapped(request.body, limit)
+  if (truncated) throw tooLarge(limit)
+  return bytes
 }
 
 const tooLarge = (limit: number) =>

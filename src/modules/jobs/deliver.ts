@@ -1,9 +1,10 @@
 import type { Deps } from '../../deps'
+import { readCapped } from '../../lib/read'
 import { upstreamError } from '../proxy/engine'
 import { type CallContext, sendHop } from '../proxy/forward'
 import type { Hop } from '../proxy/routing'
 import { finishJob, noteAccepted, type Outcome } from './lifecycle'
-import { decoded, excerpt, readCapped, resultOf } from './result'
+import { decoded, excerpt, resultOf } from './result'
 
 export type FirstDelivery = {
   jobId: string

@@ -2,6 +2,7 @@ import type { ProtocolName } from '../../db/schema/types'
 import type { Ctx } from '../../deps'
 import { readBytes } from '../../http/body'
 import { AppError } from '../../lib/errors'
+import { readCapped } from '../../lib/read'
 import { groupForCaller } from '../groups/lane'
 import type { BroadcastResultView } from '../groups/model'
 import type { AgentActor } from '../tokens/actor'
@@ -141,33 +142,6 @@ export async function readAnswer(
     } catch {}
   }
   return { body: text, truncated, error: null }
-}
-
-async function readCapped(stream: ReadableStream<Uint8Array>, cap: number) {
-  const reader = stream.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  let truncated = false
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    if (total + value.byteLength > cap) {
-      chunks.push(value.subarray(0, cap - total))
-      total = cap
-      truncated = true
-      await reader.cancel().catch(() => {})
-      break
-    }
-    chunks.push(value)
-    total += value.byteLength
-  }
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const c of chunks) {
-    out.set(c, offset)
-    offset += c.byteLength
-  }
-  return { bytes: out, truncated }
 }
 
 const errorText = (e: unknown) =>
