@@ -1,6 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { Cron } from 'croner'
 import type { Config } from './config'
 import { type Database, openDatabase } from './db'
 import type { Deps } from './deps'
@@ -10,13 +9,20 @@ import { decodeKeyOrNull, Sealer } from './lib/crypto'
 import { createLogger, type Logger } from './lib/log'
 import { Registry } from './lib/metrics'
 import { createOutboundClient } from './lib/outbound/client'
-import { LocalBus } from './modules/events/bus'
+import { type Leadership, PgLeader, soleLeader } from './lib/schedule/leader'
+import { type ScheduledJob, Scheduler } from './lib/schedule/scheduler'
+import { type EventBus, LocalBus } from './modules/events/bus'
+import { PgBus } from './modules/events/pg-bus'
+import { sweepEventRetention } from './modules/events/retention'
+import { runHealthSweep } from './modules/health/sweep'
+import { purgeExpiredMessages } from './modules/messages/purge'
 import { cronIntervalMs } from './modules/presence/rules'
 import { sweepPresence } from './modules/presence/service'
 import { registerServiceMetrics } from './modules/service/service'
 import { ActivityTracker } from './modules/tokens/activity'
 import { CredentialResolver } from './modules/tokens/resolve'
 import { bootstrapDefaultWorkspace } from './modules/workspaces/service'
+import { LiveHub } from './modules/ws/hub'
 
 export type Overrides = { clock?: Clock; log?: Logger; db?: Database }
 
@@ -26,7 +32,8 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const clock = overrides.clock ?? systemClock
   const db = overrides.db ?? (await openDatabase(config.database))
   await db.migrate()
-  const bus = new LocalBus()
+  const instanceId = crypto.randomUUID()
+  const bus = await openBus(config, db, log, instanceId)
   const deps: Deps = {
     config,
     db,
@@ -39,13 +46,34 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     presencePolicy: {
       onlineWindowMs: config.onlineWindowMs,
       healthFreshMs: 2 * cronIntervalMs(config.healthCron),
-      socketFreshMs: 90_000,
+      // An open socket is refreshed at every keepalive; three missed refreshes and it lapses.
+      socketFreshMs: 3 * config.live.pingMs,
     },
     bus,
     outbound: createOutboundClient({ allowedNetworks: config.allowedNetworks }),
+    instanceId,
+    // The hub needs the finished deps; it is set on the next line.
+    live: undefined as unknown as LiveHub,
   }
+  deps.live = new LiveHub(deps)
   registerServiceMetrics(deps)
   return deps
+}
+
+/**
+ * One process: the in-process bus. Postgres: LISTEN/NOTIFY between instances, on its own
+ * connections, which live and die with the database.
+ */
+async function openBus(config: Config, db: Database, log: Logger, instanceId: string): Promise<EventBus> {
+  if (config.database.kind !== 'pg' || db.dialect !== 'pg') return new LocalBus()
+  const bus = new PgBus(config.database.url, log, instanceId)
+  await bus.start()
+  const close = db.close.bind(db)
+  db.close = async () => {
+    await bus.close()
+    await close()
+  }
+  return bus
 }
 
 /**
@@ -69,17 +97,30 @@ function masterKey(config: Config, log: Logger): Uint8Array {
   return key
 }
 
-/** In-process schedules. Each job is overrun-protected and its errors are logged, never thrown. */
-export function startSchedules(deps: Deps): Cron[] {
-  const job = (name: string, pattern: string, fn: () => Promise<unknown>) =>
-    new Cron(
-      pattern,
-      { name, protect: true, catch: (e) => deps.log.error('scheduled job failed', { job: name, error: e }) },
-      async () => {
-        await fn()
-      },
-    )
-  return [job('presence-sweep', deps.config.presenceSweepCron, () => sweepPresence(deps))]
+/**
+ * Every scheduled job. The hook for other modules: add a module's jobs here. They run on
+ * the leader only (one instance at a time on Postgres) unless a job says `everyInstance`.
+ */
+export function scheduledJobs(deps: Deps): ScheduledJob[] {
+  const { config } = deps
+  return [
+    { name: 'presence-sweep', pattern: config.presenceSweepCron, run: () => sweepPresence(deps) },
+    { name: 'health-sweep', pattern: config.healthCron, run: (signal) => runHealthSweep(deps, signal) },
+    { name: 'events-retention', pattern: config.retention.cron, run: () => sweepEventRetention(deps) },
+    { name: 'message-purge', pattern: config.messages.purgeCron, run: () => purgeExpiredMessages(deps) },
+  ]
+}
+
+/** Starts the schedules; on Postgres the lead is an advisory lock on its own connection. */
+export function startSchedules(deps: Deps, jobs = scheduledJobs(deps)): Scheduler {
+  const { config } = deps
+  const leader: Leadership =
+    config.database.kind === 'pg' && deps.db.dialect === 'pg'
+      ? new PgLeader(config.database.url, deps.log, deps.instanceId)
+      : soleLeader
+  const scheduler = new Scheduler(deps, leader, deps.instanceId)
+  for (const job of jobs) scheduler.register(job)
+  return scheduler
 }
 
 export type Running = { app: App; deps: Deps; url: string; stop(): Promise<void> }
@@ -100,13 +141,19 @@ export async function startServer(
   const app = createApp(deps).listen({ port: config.port, hostname: config.host })
   const server = app.server!
   deps.activity.start(config.activityFlushMs)
-  const jobs = startSchedules(deps)
-  deps.log.info('listening', { url: server.url.toString(), database: deps.db.dialect })
+  const scheduler = startSchedules(deps)
+  deps.log.info('listening', {
+    url: server.url.toString(),
+    database: deps.db.dialect,
+    instance: deps.instanceId,
+  })
 
   let stopping: Promise<void> | undefined
   const stop = () => {
     stopping ??= (async () => {
-      for (const j of jobs) j.stop()
+      // Sockets first (1001; their agents' socket presence is cleared), then the schedules.
+      await deps.live.shutdown()
+      await scheduler.stop(config.shutdownGraceMs)
       // Stop accepting, let in-flight requests finish, then cut what is left.
       const drained = server.stop(false)
       const timer = new Promise<'timeout'>((r) =>
