@@ -98,6 +98,8 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_ASYNC_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   SWITCHBOARD_BROADCAST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   SWITCHBOARD_POOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+  SWITCHBOARD_POOL_EJECT_FAILURES: z.coerce.number().int().min(0).max(1000).default(5),
+  SWITCHBOARD_POOL_EJECT_SECONDS: seconds(30, 1, 3600),
   SWITCHBOARD_BUFFERED_BODY_BYTES: z.coerce.number().int().min(1024).max(104_857_600).default(1_048_576),
   SWITCHBOARD_JOB_DEADLINE_SECONDS: seconds(86_400, 1, 31_536_000),
   SWITCHBOARD_CALLBACK_RETRY_SCALE: z.coerce.number().min(0.0001).max(100).default(1),
@@ -137,6 +139,8 @@ export type Config = {
   bootstrap: boolean
   publicUrl: string | null
   timeouts: { syncMs: number; asyncMs: number; broadcastMs: number; poolMs: number }
+  /** Passive health on pools: this many consecutive failures eject a member for `ms` (0 failures: never). */
+  poolEjection: { failures: number; ms: number }
   bufferedBodyBytes: number
   jobDeadlineMs: number
   callbackRetryScale: number
@@ -224,6 +228,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       asyncMs: e.SWITCHBOARD_ASYNC_TIMEOUT_MS,
       broadcastMs: e.SWITCHBOARD_BROADCAST_TIMEOUT_MS,
       poolMs: e.SWITCHBOARD_POOL_TIMEOUT_MS,
+    },
+    poolEjection: {
+      failures: e.SWITCHBOARD_POOL_EJECT_FAILURES,
+      ms: e.SWITCHBOARD_POOL_EJECT_SECONDS * 1000,
     },
     bufferedBodyBytes: e.SWITCHBOARD_BUFFERED_BODY_BYTES,
     jobDeadlineMs: e.SWITCHBOARD_JOB_DEADLINE_SECONDS * 1000,

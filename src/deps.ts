@@ -5,6 +5,7 @@ import type { Sealer } from './lib/crypto'
 import type { Logger } from './lib/log'
 import type { Registry } from './lib/metrics'
 import type { OutboundClient } from './lib/outbound/client'
+import type { RateLimiter } from './lib/ratelimit'
 import type { EventBus } from './modules/events/bus'
 import type { PresencePolicy } from './modules/presence/rules'
 import type { ActivityTracker } from './modules/tokens/activity'
@@ -30,6 +31,8 @@ export interface Deps {
   instanceId: string
   /** The open WebSockets of this instance and the reader that feeds them. */
   live: LiveHub
+  /** Per credential on the proxy lanes; per client IP for unauthenticated requests and failed credentials. */
+  limits: { proxy: RateLimiter; ip: RateLimiter }
 }
 
 /** What every service verb receives beside its input. */

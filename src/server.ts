@@ -9,6 +9,7 @@ import { decodeKeyOrNull, Sealer } from './lib/crypto'
 import { createLogger, type Logger } from './lib/log'
 import { Registry } from './lib/metrics'
 import { createOutboundClient } from './lib/outbound/client'
+import { RateLimiter } from './lib/ratelimit'
 import { type Leadership, PgLeader, soleLeader } from './lib/schedule/leader'
 import { type ScheduledJob, Scheduler } from './lib/schedule/scheduler'
 import { type EventBus, LocalBus } from './modules/events/bus'
@@ -54,6 +55,10 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     instanceId,
     // The hub needs the finished deps; it is set on the next line.
     live: undefined as unknown as LiveHub,
+    limits: {
+      proxy: new RateLimiter(config.rateLimits.proxy.perSecond, config.rateLimits.proxy.burst),
+      ip: new RateLimiter(config.rateLimits.ip.perSecond, config.rateLimits.ip.burst),
+    },
   }
   deps.live = new LiveHub(deps)
   registerServiceMetrics(deps)
@@ -151,16 +156,18 @@ export async function startServer(
   let stopping: Promise<void> | undefined
   const stop = () => {
     stopping ??= (async () => {
-      // Sockets first (1001; their agents' socket presence is cleared), then the schedules.
-      await deps.live.shutdown()
-      await scheduler.stop(config.shutdownGraceMs)
       // Stop accepting, let in-flight requests finish, then cut what is left.
       const drained = server.stop(false)
+      // Sockets are closed (1001) and their agents' socket presence cleared; the schedules
+      // stop, their runs in progress finishing within the same grace.
+      await deps.live.shutdown()
+      const jobsStopped = scheduler.stop(config.shutdownGraceMs)
       const timer = new Promise<'timeout'>((r) =>
         setTimeout(() => r('timeout'), config.shutdownGraceMs).unref(),
       )
       if ((await Promise.race([drained.then(() => 'drained' as const), timer])) === 'timeout')
         await server.stop(true)
+      await jobsStopped
       await deps.activity.stop().catch((e) => deps.log.error('final activity flush failed', { error: e }))
       await deps.db.close()
       deps.log.info('stopped')

@@ -30,6 +30,11 @@ export function testConfig(env: Record<string, string> = {}): Config {
     SWITCHBOARD_LOG_LEVEL: process.env.SWITCHBOARD_LOG_LEVEL ?? 'silent',
     PORT: '0',
     HOST: '127.0.0.1',
+    // Suites share one client address under app.handle; rate-limit tests turn these back on.
+    SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: '0',
+    SWITCHBOARD_RATE_LIMIT_PROXY_PER_SECOND: '0',
+    // Upstream agents in tests are local servers.
+    SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8',
     ...env,
   })
 }
@@ -109,4 +114,46 @@ export async function registerAgent(h: Harness, key: string, body: Record<string
     token: res.body.token as string,
     agent: res.body.agent,
   }
+}
+
+/** The real server on a free port (for streaming, disconnects and WebSockets), stopped after the suite. */
+export async function liveServer(opts: { env?: Record<string, string>; clock?: Clock } = {}) {
+  const { startServer } = await import('../src/server')
+  const running = await startServer(testConfig({ SWITCHBOARD_BOOTSTRAP: 'false', ...opts.env }), {
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  })
+  afterAll(() => running.stop())
+  const fetchJson = async (method: string, path: string, o: CallOpts = {}) => {
+    const headers: Record<string, string> = { ...o.headers }
+    if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`
+    const res = await fetch(`${running.url}${path}`, {
+      method,
+      headers,
+      body: o.raw ?? (o.body !== undefined ? JSON.stringify(o.body) : undefined),
+    })
+    const text = await res.text()
+    let body: any = text
+    try {
+      body = JSON.parse(text)
+    } catch {}
+    return { status: res.status, body, headers: res.headers, text }
+  }
+  const workspace = async () => {
+    const { workspace, apiKey } = await createWorkspace({
+      deps: running.deps,
+      actor: { kind: 'admin' },
+      input: { name: `ws-${crypto.randomUUID().slice(0, 12)}` },
+    })
+    return { id: workspace.id, key: apiKey }
+  }
+  return { ...running, call: fetchJson, workspace }
+}
+
+/** A local upstream agent: a Bun.serve on 127.0.0.1 that the test controls, stopped after the suite. */
+export function upstream(
+  fetch: (req: Request, server: Bun.Server<undefined>) => Response | Promise<Response>,
+) {
+  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch, idleTimeout: 0 })
+  afterAll(() => server.stop(true))
+  return { server, url: `http://127.0.0.1:${server.port}` }
 }

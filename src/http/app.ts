@@ -4,9 +4,12 @@ import { agentRoutes } from '../modules/agents/routes'
 import { auditRoutes } from '../modules/audit/routes'
 import { commandRoutes } from '../modules/commands/routes'
 import { connectionRoutes } from '../modules/connections/routes'
+import { groupRoutes } from '../modules/groups/routes'
 import { healthRoutes } from '../modules/health/routes'
 import { messageRoutes } from '../modules/messages/routes'
+import { poolRoutes } from '../modules/pools/routes'
 import { presenceRoutes } from '../modules/presence/routes'
+import { proxyRoutes } from '../modules/proxy/routes'
 import { serviceRoutes } from '../modules/service/routes'
 import { tokenRoutes } from '../modules/tokens/routes'
 import { workspaceRoutes } from '../modules/workspaces/routes'
@@ -45,6 +48,9 @@ export function createApp(deps: Deps) {
     .use(messageRoutes(deps))
     .use(commandRoutes(deps))
     .use(wsRoutes(deps, deps.live))
+    .use(groupRoutes(deps))
+    .use(poolRoutes(deps))
+    .use(proxyRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -2,7 +2,7 @@ import { Elysia } from 'elysia'
 import type { Ctx, Deps } from '../deps'
 import { AppError } from '../lib/errors'
 import type { Actor, ActorKind, AdminActor, AgentActor, WorkspaceActor } from '../modules/tokens/actor'
-import { requestMeta } from './request'
+import { limitByIp, requestMeta } from './request'
 
 /** Where a credential may be presented: `Authorization: Bearer …`, or `x-api-key` for workspace keys. */
 export function presentedSecret(request: Request): { secret: string; via: 'bearer' | 'x-api-key' } | null {
@@ -27,7 +27,11 @@ export async function authenticate(deps: Deps, request: Request, kinds: ActorKin
   if (!presented)
     throw new AppError('unauthorized', 'A credential is required: send Authorization: Bearer <token>')
   const actor = presented.secret ? await deps.credentials.resolve(presented.secret) : null
-  if (!actor) throw new AppError('unauthorized', 'The credential is malformed, unknown, expired or revoked')
+  if (!actor) {
+    // Failed credentials count against the client's address, which slows down guessing.
+    limitByIp(deps, requestMeta(request).ip)
+    throw new AppError('unauthorized', 'The credential is malformed, unknown, expired or revoked')
+  }
   if (presented.via === 'x-api-key' && actor.kind !== 'workspace') {
     throw new AppError('unauthorized', 'x-api-key carries workspace keys only')
   }

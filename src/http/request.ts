@@ -1,8 +1,10 @@
 import { Elysia } from 'elysia'
 import type { Deps } from '../deps'
+import { AppError } from '../lib/errors'
+import { rateLimitHeaders } from '../lib/ratelimit'
 
 /** Per-request facts every layer may need, keyed by the Request object itself. */
-export type RequestMeta = { id: string; start: number }
+export type RequestMeta = { id: string; start: number; ip: string }
 const metas = new WeakMap<Request, RequestMeta>()
 
 const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -10,7 +12,7 @@ const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/
 export function requestMeta(request: Request): RequestMeta {
   let m = metas.get(request)
   if (!m) {
-    m = { id: crypto.randomUUID(), start: performance.now() }
+    m = { id: crypto.randomUUID(), start: performance.now(), ip: 'unknown' }
     metas.set(request, m)
   }
   return m
@@ -32,14 +34,19 @@ export function requestPlugin(deps: Deps) {
     [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
   )
   return new Elysia({ name: 'switchboard.request' })
-    .onRequest(({ request, set }) => {
+    .onRequest(({ request, set, server }) => {
       const incoming = request.headers.get('x-request-id')
       const meta = {
         id: incoming && INCOMING_ID.test(incoming) ? incoming : crypto.randomUUID(),
         start: performance.now(),
+        ip: clientIp(request, server, deps.config.trustProxy),
       }
       metas.set(request, meta)
       set.headers['x-request-id'] = meta.id
+      // Requests without a credential are limited per client IP (credentials are limited where they are used).
+      if (!request.headers.has('authorization') && !request.headers.has('x-api-key')) {
+        limitByIp(deps, meta.ip)
+      }
     })
     .onAfterResponse({ as: 'global' }, ({ request, route, set, responseValue }) => {
       const meta = requestMeta(request)
@@ -56,4 +63,30 @@ export function requestPlugin(deps: Deps) {
         durationMs: Math.round(ms * 100) / 100,
       })
     })
+}
+
+/** The client address: the socket's peer, or the last X-Forwarded-For hop behind a trusted proxy. */
+function clientIp(
+  request: Request,
+  server: { requestIP(r: Request): { address: string } | null } | null,
+  trustProxy: boolean,
+) {
+  if (trustProxy) {
+    const forwarded = request.headers.get('x-forwarded-for')
+    const last = forwarded?.split(',').at(-1)?.trim()
+    if (last) return last
+  }
+  return server?.requestIP(request)?.address ?? 'unknown'
+}
+
+/** Counts one request against the client IP; over the limit it is a 429 with Retry-After. */
+export function limitByIp(deps: Deps, ip: string) {
+  const d = deps.limits.ip.take(`ip:${ip}`)
+  if (d.allowed) return
+  throw new AppError(
+    'rate_limited',
+    'Too many requests from this address; retry later',
+    undefined,
+    rateLimitHeaders(d),
+  )
 }

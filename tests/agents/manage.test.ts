@@ -207,3 +207,39 @@ describe('one agent', () => {
     )
   })
 })
+
+describe('GET /api/agents/orchestration', () => {
+  test('agents with capabilities, protocols and connections', async () => {
+    const w = await h.workspace()
+    const a = await registerAgent(h, w.key, {
+      name: 'planner',
+      capabilities: [{ name: 'plan' }],
+      protocols: { mcp: { enabled: true } },
+    })
+    const b = await registerAgent(h, w.key, { name: 'worker' })
+    const archived = await registerAgent(h, w.key, { name: 'old' })
+    await h.call('PATCH', `/api/agents/${archived.id}`, { token: w.key, body: { archived: true } })
+    const conn = await h.call('POST', '/api/connections', {
+      token: w.key,
+      body: { agentId: a.id, targetAgentId: b.permanentId, type: 'private' },
+    })
+    const res = await h.call('GET', '/api/agents/orchestration', { token: w.key })
+    expect(res.status).toBe(200)
+    expect(res.body.agents.map((x: any) => x.name)).toEqual(['planner', 'worker'])
+    const [planner, worker] = res.body.agents
+    expect(planner.capabilities).toEqual([{ name: 'plan', metadata: {} }])
+    expect(planner.protocols).toEqual({ mcp: { enabled: true, url: null } })
+    expect(planner.connections).toEqual([
+      {
+        id: conn.body.id,
+        type: 'private',
+        status: 'active',
+        direction: 'outgoing',
+        peerAgentId: b.id,
+        peerPermanentId: b.permanentId,
+      },
+    ])
+    expect(worker.connections[0]).toMatchObject({ direction: 'incoming', peerAgentId: a.id })
+    expect((await h.call('GET', '/api/agents/orchestration', { token: a.token })).status).toBe(403)
+  })
+})

@@ -31,7 +31,8 @@ export type SendResult = { ok: true; response: Response } | SendFailure
 
 /** The one way out of Switchboard: every outbound request is checked, then sent to the checked address. */
 export interface OutboundClient {
-  check(url: string | URL): Promise<UrlCheck>
+  /** The verdict on a URL without sending anything; `signal` stops waiting for DNS. */
+  check(url: string | URL, signal?: AbortSignal): Promise<UrlCheck>
   send(request: OutboundRequest, opts?: SendOptions): Promise<SendResult>
 }
 
@@ -82,8 +83,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
           : { ok: false, kind: 'refused', rule: checked.reason, message: checked.message }
       }
       const { url, address, family } = checked
-      const headers = new Headers(req.headers)
-      headers.set('host', url.host)
+      const headers = withHost(req.headers, url.host)
       const response = await fetch(pinnedUrl(url, address, family), {
         method: req.method ?? 'GET',
         headers,
@@ -104,7 +104,21 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
     }
   }
 
-  return { check: (url) => checkUrl(url, checkHost), send }
+  return { check: (url, signal) => checkUrl(url, checkHost, signal), send }
+}
+
+/** The caller's headers with Host set to the name asked for (the URL dialled is the address). */
+function withHost(given: Bun.HeadersInit | undefined, host: string): Bun.HeadersInit {
+  if (given && !(given instanceof Headers) && !Array.isArray(given)) {
+    // A plain record is copied without building a Headers object (hot path).
+    const out: Record<string, string> = {}
+    for (const k in given) if (k.toLowerCase() !== 'host') out[k] = (given as Record<string, string>)[k]!
+    out.host = host
+    return out
+  }
+  const h = new Headers(given)
+  h.set('host', host)
+  return h
 }
 
 const ABORTED: SendFailure = { ok: false, kind: 'aborted', message: 'the caller aborted the request' }

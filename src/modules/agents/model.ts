@@ -297,3 +297,31 @@ export const Rotated = z.object({
 })
 
 export const Deleted = z.object({ id: z.uuid(), permanentId: z.string(), deleted: z.literal(true) })
+
+export const OrchestrationView = z.object({
+  agents: z.array(
+    z.object({
+      id: z.uuid(),
+      permanentId: z.string(),
+      name: z.string(),
+      label: z.string().nullable(),
+      status: z.enum(['active', 'inactive']),
+      presence: z.enum(['online', 'idle', 'offline']),
+      isOnline: z.boolean(),
+      lastHeartbeatAt: NullableTimestamp,
+      capabilities: z.array(z.object({ name: z.string(), metadata: z.record(z.string(), z.unknown()) })),
+      protocols: ProtocolsView,
+      connections: z.array(
+        z.object({
+          id: z.uuid(),
+          type: z.enum(['private', 'board']),
+          status: z.enum(['active', 'pending', 'declined']),
+          direction: z.enum(['outgoing', 'incoming']),
+          peerAgentId: z.uuid(),
+          peerPermanentId: z.string(),
+        }),
+      ),
+    }),
+  ),
+  nextCursor: NextCursor,
+})

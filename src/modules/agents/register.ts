@@ -9,6 +9,7 @@ import type { WorkspaceActor } from '../tokens/actor'
 import { issueAgentToken } from '../tokens/issue'
 import { type AgentRow, findAgent } from './lookup'
 import type { RegisterInput } from './model'
+import { checkAgentUrls } from './urls'
 import { oneAgentView } from './view'
 
 export const credentialContext = (agentId: string) => `agents.endpoint_credential:${agentId}`
@@ -119,6 +120,7 @@ export async function registerAgent({ ctx, input }: { ctx: Ctx<WorkspaceActor>; 
   const { deps, actor } = ctx
   const now = deps.clock.now()
   const id = input.agentId?.toLowerCase() ?? newId()
+  await checkAgentUrls(deps, input)
   const { row, token } = await deps.db.tx(async (tx) => {
     const fallbackAgentId = await resolveFallback(
       deps,

@@ -16,12 +16,14 @@ import {
   ExpiringAgents,
   ExpiringQuery,
   ListQuery,
+  OrchestrationView,
   ProvisionBody,
   Provisioned,
   RegisterBody,
   RegisteredAgent,
   UpdateBody,
 } from './model'
+import { orchestration } from './orchestration'
 import { agentsByCapability, expiringTokens, getAgent, listAgents, me } from './query'
 import { provisionAgent, registerAgent } from './register'
 import {
@@ -97,6 +99,12 @@ export const agentRoutes = (deps: Deps) =>
       query: ExpiringQuery,
       response: responses({ 200: ExpiringAgents }, [400, 401, 403]),
       detail: { summary: 'Agents whose token expires within the given hours' },
+    })
+    .get('/agents/orchestration', ({ ctx, query }) => orchestration({ ctx, input: query }), {
+      asWorkspace: true,
+      query: PageQuery,
+      response: responses({ 200: OrchestrationView }, [400, 401, 403]),
+      detail: { summary: 'Live agents with their capabilities, protocols and connections' },
     })
     .get('/agents/me', ({ ctx }) => me({ ctx }), {
       asAgent: true,

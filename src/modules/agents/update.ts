@@ -12,6 +12,7 @@ import {
   replaceCapabilityRows,
   resolveFallback,
 } from './register'
+import { checkAgentUrls } from './urls'
 import { oneAgentView } from './view'
 
 const PLAIN_FIELDS = [
@@ -44,6 +45,7 @@ export async function updateAgent({
   const { agentId: ref, ...patch } = input
   const now = deps.clock.now()
   const { agents } = deps.db.t
+  await checkAgentUrls(deps, patch)
   const row = await deps.db.tx(async (tx) => {
     const current = await findAgent(deps, actor.workspaceId, ref, tx)
     const audit = (action: Parameters<typeof recordAudit>[2]['action'], metadata = {}) =>

@@ -40,6 +40,8 @@ export async function applySignal(
     agentId: row.id,
     data: { agentId: row.id, permanentId: row.permanentId, ...change },
   })
+  // Routing decisions (fallback when offline) read presence from a cache: refresh it.
+  deps.db.onCommit(() => deps.bus.publish('invalidate', { agentId: row.id }))
   return { row: { ...row, presence: decided.presence }, change }
 }
 

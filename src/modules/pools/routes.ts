@@ -1,0 +1,99 @@
+import { Elysia } from 'elysia'
+import type { Deps } from '../../deps'
+import { authPlugin } from '../../http/auth'
+import { jsonBody } from '../../http/body'
+import { IdParams, PageQuery, responses } from '../../http/schemas'
+import { Deleted, MemberParams, MemberRemoved } from '../groups/model'
+import { addPoolMember, removePoolMember, updatePoolMember } from './members'
+import {
+  CreatePoolBody,
+  Pool,
+  PoolList,
+  PoolMember,
+  PoolMemberInput,
+  UpdateMemberBody,
+  UpdatePoolBody,
+} from './model'
+import { createPool, deletePool, getPool, listPools, updatePool } from './service'
+
+export const poolRoutes = (deps: Deps) =>
+  new Elysia({ prefix: '/api', tags: ['pools'] })
+    .use(jsonBody(deps.config.maxJsonBytes))
+    .use(authPlugin(deps))
+    .post(
+      '/pools',
+      ({ ctx, body, set }) => {
+        set.status = 201
+        return createPool({ ctx, input: body })
+      },
+      {
+        asWorkspace: true,
+        body: CreatePoolBody,
+        response: responses({ 201: Pool }, [400, 401, 403, 404, 413]),
+        detail: {
+          summary: 'Create a pool',
+          description:
+            'Members and allowed callers are agents of your workspace (UUID or permanent id; another ' +
+            "workspace's agent is a 404); a member's priority defaults to 0. Without allowedCallerIds any " +
+            'agent of the workspace may call the pool; with a list only those agents may (an empty list closes it).',
+        },
+      },
+    )
+    .get('/pools', ({ ctx, query }) => listPools({ ctx, input: query }), {
+      asWorkspace: true,
+      query: PageQuery,
+      response: responses({ 200: PoolList }, [400, 401, 403]),
+      detail: { summary: 'List pools (with member counts)' },
+    })
+    .get('/pools/:id', ({ ctx, params }) => getPool({ ctx, input: params }), {
+      asWorkspace: true,
+      params: IdParams,
+      response: responses({ 200: Pool }),
+      detail: { summary: "One pool with its members and this instance's view of their passive health" },
+    })
+    .patch('/pools/:id', ({ ctx, params, body }) => updatePool({ ctx, input: { ...body, ...params } }), {
+      asWorkspace: true,
+      params: IdParams,
+      body: UpdatePoolBody,
+      response: responses({ 200: Pool }, [400, 401, 403, 404, 413]),
+      detail: { summary: 'Rename, describe, change the strategy or who may call' },
+    })
+    .delete('/pools/:id', ({ ctx, params }) => deletePool({ ctx, input: params }), {
+      asWorkspace: true,
+      params: IdParams,
+      response: responses({ 200: Deleted }),
+      detail: { summary: 'Delete a pool (its agents stay)' },
+    })
+    .post(
+      '/pools/:id/members',
+      ({ ctx, params, body, set }) => {
+        set.status = 201
+        return addPoolMember({ ctx, input: { ...body, ...params } })
+      },
+      {
+        asWorkspace: true,
+        params: IdParams,
+        body: PoolMemberInput,
+        response: responses({ 201: PoolMember }, [400, 401, 403, 404, 409, 413]),
+        detail: { summary: 'Add a member with a priority (an agent already in the pool is a 409)' },
+      },
+    )
+    .patch(
+      '/pools/:id/members/:memberId',
+      ({ ctx, params, body }) => updatePoolMember({ ctx, input: { ...body, ...params } }),
+      {
+        asWorkspace: true,
+        params: MemberParams,
+        body: UpdateMemberBody,
+        response: responses({ 200: PoolMember }, [400, 401, 403, 404, 413]),
+        detail: {
+          summary: "Change a member's priority (by membership id, or the agent's UUID or permanent id)",
+        },
+      },
+    )
+    .delete('/pools/:id/members/:memberId', ({ ctx, params }) => removePoolMember({ ctx, input: params }), {
+      asWorkspace: true,
+      params: MemberParams,
+      response: responses({ 200: MemberRemoved }),
+      detail: { summary: "Remove a member (by membership id, or the agent's UUID or permanent id)" },
+    })
