@@ -12,10 +12,13 @@ import { createOutboundClient } from './lib/outbound/client'
 import { RateLimiter } from './lib/ratelimit'
 import { type Leadership, PgLeader, soleLeader } from './lib/schedule/leader'
 import { type ScheduledJob, Scheduler } from './lib/schedule/scheduler'
+import { callbackWorkerOf } from './modules/callbacks/worker'
 import { type EventBus, LocalBus } from './modules/events/bus'
 import { PgBus } from './modules/events/pg-bus'
 import { sweepEventRetention } from './modules/events/retention'
 import { runHealthSweep } from './modules/health/sweep'
+import { sweepJobDeadlines } from './modules/jobs/deadline'
+import { drainDeliveries } from './modules/jobs/deliver'
 import { purgeExpiredMessages } from './modules/messages/purge'
 import { cronIntervalMs } from './modules/presence/rules'
 import { sweepPresence } from './modules/presence/service'
@@ -113,6 +116,8 @@ export function scheduledJobs(deps: Deps): ScheduledJob[] {
     { name: 'health-sweep', pattern: config.healthCron, run: (signal) => runHealthSweep(deps, signal) },
     { name: 'events-retention', pattern: config.retention.cron, run: () => sweepEventRetention(deps) },
     { name: 'message-purge', pattern: config.messages.purgeCron, run: () => purgeExpiredMessages(deps) },
+    // Deadlines are hours long; failing a job up to 30 s late is fine.
+    { name: 'job-deadline-sweep', pattern: '*/30 * * * * *', run: () => sweepJobDeadlines(deps) },
   ]
 }
 
@@ -147,6 +152,9 @@ export async function startServer(
   const server = app.server!
   deps.activity.start(config.activityFlushMs)
   const scheduler = startSchedules(deps)
+  // Callbacks left pending by a previous run (or a crash) are picked up by this first round.
+  const callbacks = callbackWorkerOf(deps)
+  callbacks.start()
   deps.log.info('listening', {
     url: server.url.toString(),
     database: deps.db.dialect,
@@ -167,6 +175,9 @@ export async function startServer(
       )
       if ((await Promise.race([drained.then(() => 'drained' as const), timer])) === 'timeout')
         await server.stop(true)
+      // Async deliveries outlive their requests; give them the same grace, then hand callbacks back.
+      await drainDeliveries(deps, config.shutdownGraceMs)
+      await callbacks.stop()
       await jobsStopped
       await deps.activity.stop().catch((e) => deps.log.error('final activity flush failed', { error: e }))
       await deps.db.close()

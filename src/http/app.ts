@@ -6,6 +6,7 @@ import { commandRoutes } from '../modules/commands/routes'
 import { connectionRoutes } from '../modules/connections/routes'
 import { groupRoutes } from '../modules/groups/routes'
 import { healthRoutes } from '../modules/health/routes'
+import { jobRoutes } from '../modules/jobs/routes'
 import { messageRoutes } from '../modules/messages/routes'
 import { poolRoutes } from '../modules/pools/routes'
 import { presenceRoutes } from '../modules/presence/routes'
@@ -51,6 +52,7 @@ export function createApp(deps: Deps) {
     .use(groupRoutes(deps))
     .use(poolRoutes(deps))
     .use(proxyRoutes(deps))
+    .use(jobRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>

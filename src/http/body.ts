@@ -7,7 +7,8 @@ import { AppError } from '../lib/errors'
  */
 export async function readJson(request: Request, limit: number): Promise<unknown> {
   const text = await readText(request, limit)
-  if (text.trim() === '') return undefined
+  // An empty body is an empty object: optional bodies take their defaults, required fields say so.
+  if (text.trim() === '') return {}
   try {
     return JSON.parse(text)
   } catch {
@@ -55,6 +56,8 @@ const tooLarge = (limit: number) =>
 /**
  * JSON bodies for a module's routes, whatever the Content-Type says, read with a byte
  * limit as they arrive. Scoped, not global: the proxy lanes read their bodies themselves.
+ * Routes with a body also say `parse: 'json'`: this hook runs first and answers, and the
+ * OpenAPI generator, which skips function parsers, then documents the body as JSON.
  */
 export const jsonBody = (limit: number) =>
   new Elysia().onParse({ as: 'scoped' }, ({ request }) => readJson(request, limit))

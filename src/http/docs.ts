@@ -36,7 +36,7 @@ export function docsPlugin() {
               'Lists take `?limit=` (1–500, default 50) and `?cursor=` and answer `nextCursor`.',
           },
           tags: [
-            { name: 'workspaces', description: 'Workspaces and their keys' },
+            { name: 'workspaces', description: 'Workspaces, their keys and their callback signing secret' },
             { name: 'agents', description: 'The agent registry and token lifecycle' },
             { name: 'presence', description: 'Heartbeats and presence' },
             { name: 'health', description: 'Scheduled health checks of agent endpoints' },
@@ -48,6 +48,10 @@ export function docsPlugin() {
             { name: 'broadcast-groups', description: 'Groups of agents a broadcast fans out to' },
             { name: 'pools', description: 'Load-balanced pools of agents with priorities' },
             { name: 'proxy', description: 'The proxy lanes: sync, async, broadcast, pool (agent tokens)' },
+            {
+              name: 'jobs',
+              description: 'Async jobs: poll, list, clear, report the outcome; signed callbacks',
+            },
             { name: 'teams', description: 'Team-scoped aliases (the team is the workspace)' },
             { name: 'service', description: 'Health, readiness and metrics' },
           ],

@@ -121,7 +121,7 @@ describe('OpenAPI and Swagger UI', () => {
           route: `${method} ${path}`,
           security: true,
         })
-        const ok = op.responses['200'] ?? op.responses['201']
+        const ok = op.responses['200'] ?? op.responses['201'] ?? op.responses['202']
         const content = Object.values<any>(ok?.content ?? {})[0]
         expect({ route: `${method} ${path}`, ok: !!content?.schema }).toEqual({
           route: `${method} ${path}`,
@@ -163,6 +163,13 @@ describe('OpenAPI and Swagger UI', () => {
       'GET /api/audit-logs',
       'GET /api/teams/{teamId}/agents',
       'POST /api/teams/{teamId}/agents',
+      'POST /api/proxy/{connectionId}/async',
+      'GET /api/jobs',
+      'GET /api/jobs/{jobId}',
+      'DELETE /api/jobs/{jobId}',
+      'POST /api/jobs/{jobId}/status',
+      'GET /api/workspace/webhook-secret',
+      'POST /api/workspace/webhook-secret/rotate',
       'GET /healthz',
       'GET /readyz',
       'GET /metrics',
@@ -170,4 +177,22 @@ describe('OpenAPI and Swagger UI', () => {
       expect(routes).toContain(r)
     }
   })
+})
+
+test('JSON request bodies are documented with their schema', async () => {
+  const spec = (await h.call('GET', '/docs/json')).body
+  const body = spec.paths['/api/agents'].post.requestBody
+  expect(body.content['application/json'].schema.properties.name).toBeTruthy()
+  for (const [path, ops] of Object.entries<any>(spec.paths)) {
+    for (const [method, op] of Object.entries<any>(ops)) {
+      if (!op.requestBody || path.startsWith('/api/proxy')) continue
+      expect({
+        route: `${method} ${path}`,
+        json: !!op.requestBody.content?.['application/json']?.schema,
+      }).toEqual({
+        route: `${method} ${path}`,
+        json: true,
+      })
+    }
+  }
 })

@@ -12,8 +12,14 @@ test('stop(): in-flight requests finish, new connections are refused, the databa
     await gate
     return new Response('finished')
   })
-  const sb = await startServer(testConfig({ SWITCHBOARD_BOOTSTRAP: 'false', SWITCHBOARD_SHUTDOWN_GRACE_SECONDS: '10' }))
-  const { apiKey } = await createWorkspace({ deps: sb.deps, actor: { kind: 'admin' }, input: { name: `sd-${Date.now()}` } })
+  const sb = await startServer(
+    testConfig({ SWITCHBOARD_BOOTSTRAP: 'false', SWITCHBOARD_SHUTDOWN_GRACE_SECONDS: '10' }),
+  )
+  const { apiKey } = await createWorkspace({
+    deps: sb.deps,
+    actor: { kind: 'admin' },
+    input: { name: `sd-${Date.now()}` },
+  })
   const post = async (path: string, body: unknown) =>
     (await fetch(`${sb.url}${path}`, {
       method: 'POST',
@@ -22,7 +28,11 @@ test('stop(): in-flight requests finish, new connections are refused, the databa
     }).then((r) => r.json())) as any
   const a = await post('/api/agents', { name: 'a' })
   const b = await post('/api/agents', { name: 'b', endpointUrl: agent.url })
-  const conn = await post('/api/connections', { agentId: a.agent.id, targetAgentId: b.agent.id, type: 'private' })
+  const conn = await post('/api/connections', {
+    agentId: a.agent.id,
+    targetAgentId: b.agent.id,
+    type: 'private',
+  })
 
   const inflight = fetch(`${sb.url}/api/proxy/${conn.id}`, {
     method: 'POST',

@@ -22,6 +22,7 @@ export type AuditAction =
   | 'endpoint_credential_cleared'
   | 'capabilities_replaced'
   | 'capabilities_merged'
+  | 'webhook_secret_rotated'
 
 export type AuditEntry = {
   workspaceId: string

@@ -14,6 +14,7 @@ export const commandRoutes = (deps: Deps) =>
     .post('/command', ({ ctx, params, body }) => queueCommand({ ctx, input: { ...body, ...params } }), {
       asWorkspace: true,
       params: AgentParams,
+      parse: 'json',
       body: CommandBody,
       response: responses({ 200: Queued }),
       detail: { summary: 'Queue a command; pushed to the agent over its WebSocket now or when it connects' },
@@ -31,6 +32,7 @@ export const commandRoutes = (deps: Deps) =>
       {
         asMember: true,
         params: CommandParams,
+        parse: 'json',
         body: AckBody,
         response: responses({ 200: Command }, [400, 401, 403, 404, 409]),
         detail: { summary: "Report a command's outcome, once (the agent's own token or the workspace key)" },

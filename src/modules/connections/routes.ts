@@ -33,6 +33,7 @@ export const connectionRoutes = (deps: Deps) =>
       {
         asWorkspace: true,
         body: CreateConnectionBody,
+        parse: 'json',
         response: responses({ 201: Connection }, [400, 401, 403, 404, 409]),
         detail: {
           summary: 'Connect two agents',

@@ -29,6 +29,7 @@ export const groupRoutes = (deps: Deps) =>
       {
         asWorkspace: true,
         body: CreateGroupBody,
+        parse: 'json',
         response: responses({ 201: Group }, [400, 401, 403, 404, 413]),
         detail: {
           summary: 'Create a broadcast group',
@@ -58,6 +59,7 @@ export const groupRoutes = (deps: Deps) =>
         asWorkspace: true,
         params: IdParams,
         body: UpdateGroupBody,
+        parse: 'json',
         response: responses({ 200: Group }, [400, 401, 403, 404, 413]),
         detail: {
           summary: 'Rename, describe, or set who may call (allowedCallerIds: null opens it to the workspace)',
@@ -77,6 +79,7 @@ export const groupRoutes = (deps: Deps) =>
         asWorkspace: true,
         params: IdParams,
         body: AddMembersBody,
+        parse: 'json',
         response: responses({ 200: Group }, [400, 401, 403, 404, 413]),
         detail: { summary: 'Add members (agents already in the group are left as they are)' },
       },

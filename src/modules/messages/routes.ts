@@ -15,6 +15,7 @@ export const messageRoutes = (deps: Deps) =>
     .post('/send', ({ ctx, params, body }) => sendMessage({ ctx, input: { ...body, ...params } }), {
       asMember: true,
       params: AgentParams,
+      parse: 'json',
       body: SendBody,
       response: responses({ 200: Sent }),
       detail: { summary: 'Send a message from this agent to another agent of the workspace' },
@@ -22,6 +23,7 @@ export const messageRoutes = (deps: Deps) =>
     .post('/broadcast', ({ ctx, params, body }) => broadcastMessage({ ctx, input: { ...body, ...params } }), {
       asMember: true,
       params: AgentParams,
+      parse: 'json',
       body: BroadcastBody,
       response: responses({ 200: Broadcasted }),
       detail: { summary: 'Send a message from this agent to every other agent of the workspace' },
@@ -36,6 +38,7 @@ export const messageRoutes = (deps: Deps) =>
     .post('/read', ({ ctx, params, body }) => markRead({ ctx, input: { ...body, ...params } }), {
       asMember: true,
       params: AgentParams,
+      parse: 'json',
       body: ReadBody,
       response: responses({ 200: MarkedRead }),
       detail: { summary: 'Mark messages of the inbox read' },

@@ -29,6 +29,7 @@ export const poolRoutes = (deps: Deps) =>
       {
         asWorkspace: true,
         body: CreatePoolBody,
+        parse: 'json',
         response: responses({ 201: Pool }, [400, 401, 403, 404, 413]),
         detail: {
           summary: 'Create a pool',
@@ -55,6 +56,7 @@ export const poolRoutes = (deps: Deps) =>
       asWorkspace: true,
       params: IdParams,
       body: UpdatePoolBody,
+      parse: 'json',
       response: responses({ 200: Pool }, [400, 401, 403, 404, 413]),
       detail: { summary: 'Rename, describe, change the strategy or who may call' },
     })
@@ -74,6 +76,7 @@ export const poolRoutes = (deps: Deps) =>
         asWorkspace: true,
         params: IdParams,
         body: PoolMemberInput,
+        parse: 'json',
         response: responses({ 201: PoolMember }, [400, 401, 403, 404, 409, 413]),
         detail: { summary: 'Add a member with a priority (an agent already in the pool is a 409)' },
       },
@@ -85,6 +88,7 @@ export const poolRoutes = (deps: Deps) =>
         asWorkspace: true,
         params: MemberParams,
         body: UpdateMemberBody,
+        parse: 'json',
         response: responses({ 200: PoolMember }, [400, 401, 403, 404, 413]),
         detail: {
           summary: "Change a member's priority (by membership id, or the agent's UUID or permanent id)",

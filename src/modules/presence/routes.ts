@@ -32,6 +32,7 @@ export const presenceRoutes = (deps: Deps) =>
         asAgent: true,
         params: AgentParams,
         body: HeartbeatBody,
+        parse: 'json',
         response: responses({ 200: HeartbeatAnswer }, [400, 401, 403]),
         detail: { summary: "Report the agent's status (its own agent token only)" },
       },

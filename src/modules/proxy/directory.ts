@@ -53,7 +53,11 @@ export class RouteDirectory {
     })
   }
 
-  private async cached<T>(map: Map<string, { at: number; value: T }>, id: string, load: () => Promise<T>): Promise<T> {
+  private async cached<T>(
+    map: Map<string, { at: number; value: T }>,
+    id: string,
+    load: () => Promise<T>,
+  ): Promise<T> {
     const hit = map.get(id)
     if (hit && Date.now() - hit.at < TTL_MS) return hit.value
     const version = this.versions.get(id)

@@ -5,7 +5,9 @@ import type { Deps } from '../../deps'
 import { authPlugin } from '../../http/auth'
 import { ErrorSchema, responses, Uuid } from '../../http/schemas'
 import { BroadcastAnswer } from '../groups/model'
+import { AsyncAccepted } from '../jobs/model'
 import { PoolExhausted } from '../pools/model'
+import { callAsync } from './async'
 import { callBroadcast } from './broadcast'
 import { callPool } from './pool'
 import { callSync } from './sync'
@@ -74,6 +76,52 @@ export const proxyRoutes = (deps: Deps) =>
         },
       },
     })
+    .post(
+      '/:connectionId/async',
+      ({ ctx, params, request }) => callAsync({ ctx, input: { ...params, request } }),
+      {
+        asAgent: true,
+        params: ConnectionParams,
+        response: responses({ 202: AsyncAccepted }, [...laneErrorStatuses]),
+        detail: {
+          summary: 'Async call: creates a job, answers 202 at once, delivers in the background',
+          description:
+            'The body (at most 1 MB, also when chunked: 413) becomes a job, `running`. It is delivered to the other ' +
+            "participant's endpoint right away (30 s), with the sync lane's routing, fallback and header rules plus " +
+            'x-switchboard-job-id and x-switchboard-job-status-url. The agent answering 202 keeps the job running until ' +
+            'it reports to POST /api/jobs/{jobId}/status; any other 2xx completes it with the body as result (JSON if ' +
+            'it parses, else text); an error, timeout or non-2xx fails it. In a JSON object body, ' +
+            '`_switchboard.callback_url` is taken out before forwarding and receives the final state as a signed ' +
+            'Standard Webhooks callback (see GET /api/workspace/webhook-secret). x-switchboard-fallback and ' +
+            'x-switchboard-agent-status are on the 202 as on the sync lane.',
+          parameters: [protocolHeader],
+          requestBody: {
+            required: false,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  description: 'Any JSON (or any other body); `_switchboard` is Switchboard’s',
+                  properties: {
+                    _switchboard: {
+                      type: 'object',
+                      properties: {
+                        callback_url: {
+                          type: 'string',
+                          format: 'uri',
+                          description: 'Where the final state is sent',
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+              '*/*': { schema: { description: 'Any body up to 1 MB, forwarded as it is' } },
+            },
+          },
+        },
+      },
+    )
     .post(
       '/broadcast/:groupId',
       ({ ctx, params, request }) => callBroadcast({ ctx, input: { ...params, request } }),

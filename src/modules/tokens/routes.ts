@@ -17,6 +17,7 @@ export const tokenRoutes = (deps: Deps) =>
         asMember: true,
         params: AgentParams,
         body: RotateBody,
+        parse: 'json',
         response: responses({ 200: Rotated }),
         detail: { summary: "Rotate the agent's token (workspace key, or the agent's own current token)" },
       },

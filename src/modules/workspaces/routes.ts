@@ -3,6 +3,8 @@ import type { Deps } from '../../deps'
 import { authPlugin } from '../../http/auth'
 import { jsonBody } from '../../http/body'
 import { IdParams, PageQuery, responses } from '../../http/schemas'
+import { RotateSecretBody, WebhookSecret } from '../callbacks/model'
+import { getWebhookSecret, rotateWebhookSecret } from '../callbacks/secret'
 import {
   CreatedKey,
   CreatedWorkspace,
@@ -28,6 +30,7 @@ export const workspaceRoutes = (deps: Deps) =>
       {
         asAdmin: true,
         body: CreateWorkspaceBody,
+        parse: 'json',
         response: responses({ 201: CreatedWorkspace }, [400, 401, 403, 409]),
         detail: { summary: 'Create a workspace and its first key (admin)' },
       },
@@ -52,6 +55,7 @@ export const workspaceRoutes = (deps: Deps) =>
       {
         asWorkspace: true,
         body: CreateKeyBody,
+        parse: 'json',
         response: responses({ 201: CreatedKey }, [400, 401, 403]),
         detail: { summary: 'Create a workspace key (the secret is shown once)' },
       },
@@ -67,4 +71,25 @@ export const workspaceRoutes = (deps: Deps) =>
       params: IdParams,
       response: responses({ 200: RevokedKey }, [400, 401, 403, 404, 409]),
       detail: { summary: 'Revoke a workspace key at once' },
+    })
+    .get('/workspace/webhook-secret', ({ ctx }) => getWebhookSecret({ ctx }), {
+      asWorkspace: true,
+      response: responses({ 200: WebhookSecret }, [401, 403]),
+      detail: {
+        summary: 'The secret that signs this workspace’s job callbacks (created on first use)',
+        description:
+          'Callbacks carry the Standard Webhooks headers webhook-id, webhook-timestamp and webhook-signature; ' +
+          'verify them with any Standard Webhooks library and this secret.',
+      },
+    })
+    .post('/workspace/webhook-secret/rotate', ({ ctx }) => rotateWebhookSecret({ ctx }), {
+      asWorkspace: true,
+      body: RotateSecretBody,
+      parse: 'json',
+      response: responses({ 200: WebhookSecret }, [400, 401, 403, 409]),
+      detail: {
+        summary: 'Rotate the callback signing secret',
+        description:
+          'Answers the new secret. For 24 h callbacks carry signatures by both the new and the old one.',
+      },
     })

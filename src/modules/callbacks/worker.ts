@@ -1,0 +1,165 @@
+import type { Deps } from '../../deps'
+import { claimDue, type Delivery, nextDueAt, recordAttempt, releaseClaim } from './outbox'
+import { signingSecrets } from './secret'
+import { signatureHeaders } from './sign'
+
+export type WorkerOptions = {
+  /** Deliveries claimed (and sent side by side) per round. */
+  batch: number
+  /** How long a claim is this instance's alone; longer than a send can take. */
+  leaseMs: number
+  /** The longest the worker sleeps: picks up rows other instances wrote and claims that expired. */
+  pollMs: number
+  /** Per attempt, up to the receiver's response headers. */
+  timeoutMs: number
+}
+
+const DEFAULTS: WorkerOptions = { batch: 32, leaseMs: 60_000, pollMs: 5_000, timeoutMs: 15_000 }
+
+/**
+ * Sends callbacks from the outbox. Woken after a commit that enqueued one, by a timer set for
+ * the next due retry, and at least every `pollMs`. Everything it knows is in the database, so
+ * a restart (or a `kill -9`) loses nothing: the next start finds the rows still pending.
+ */
+export class CallbackWorker {
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private loop: Promise<void> | null = null
+  private again = false
+  private stopped = false
+  private readonly abort = new AbortController()
+
+  constructor(
+    private readonly deps: Deps,
+    readonly opts: WorkerOptions,
+  ) {}
+
+  /** Begins the periodic poll with a round at once (callbacks left pending by a previous run). */
+  start() {
+    this.wake()
+  }
+
+  /** Runs a round soon; a wake during a round runs another after it. */
+  wake(): void {
+    if (this.stopped) return
+    if (this.loop) {
+      this.again = true
+      return
+    }
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    this.loop = this.rounds().finally(() => {
+      this.loop = null
+      // A wake that came while the round was finishing (after its last claim) is not lost.
+      if (this.again) this.wake()
+    })
+  }
+
+  /** Wakes the worker and resolves when it is idle again (tests drive it with this). */
+  async flush(): Promise<void> {
+    this.wake()
+    while (this.loop) await this.loop
+  }
+
+  /** Stops the timer; sends in flight are cut and handed back untried, then this resolves. */
+  async stop() {
+    this.stopped = true
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    this.abort.abort()
+    while (this.loop) await this.loop
+  }
+
+  private async rounds() {
+    let next: Date | null = null
+    try {
+      for (;;) {
+        this.again = false
+        // A read first: an idle worker never takes the writer (on SQLite, the write mutex).
+        next = await nextDueAt(this.deps)
+        if (next === null || next.getTime() > this.deps.clock.now().getTime()) break
+        const claimed = await claimDue(this.deps, { limit: this.opts.batch, leaseMs: this.opts.leaseMs })
+        await Promise.all(claimed.map((c) => this.send(c)))
+        // Nothing claimed although something was due: another instance took it.
+        if (claimed.length === 0 || this.stopped) break
+      }
+    } catch (e) {
+      this.deps.log.error('callback round failed', { error: e })
+    }
+    if (!this.stopped) this.arm(next)
+  }
+
+  private arm(next: Date | null) {
+    const wait = next === null ? this.opts.pollMs : next.getTime() - this.deps.clock.now().getTime()
+    // Never a hot loop, never longer than the poll.
+    const ms = Math.min(Math.max(wait, 10), this.opts.pollMs)
+    this.timer = setTimeout(() => {
+      this.timer = null
+      this.wake()
+    }, ms)
+    this.timer.unref?.()
+  }
+
+  private async send(claimed: Delivery) {
+    const { deps } = this
+    const at = deps.clock.now()
+    const started = performance.now()
+    let httpStatus: number | null = null
+    let error: string | null = null
+    try {
+      const body = JSON.stringify(claimed.payload)
+      const headers = {
+        'content-type': 'application/json',
+        'user-agent': 'Switchboard-Webhooks/1',
+        ...signatureHeaders(await signingSecrets(deps, claimed.workspaceId), claimed.messageId, at, body),
+      }
+      const sent = await deps.outbound.send(
+        { url: claimed.url, method: 'POST', headers, body },
+        { timeoutMs: this.opts.timeoutMs, signal: this.abort.signal },
+      )
+      if (!sent.ok && sent.kind === 'aborted') {
+        await releaseClaim(deps, claimed)
+        return
+      }
+      if (sent.ok) {
+        httpStatus = sent.response.status
+        // The answer's body is not ours to keep; drop it so the connection is freed.
+        await sent.response.body?.cancel().catch(() => {})
+        if (httpStatus < 200 || httpStatus >= 300) error = `HTTP ${httpStatus}`
+      } else {
+        error = `${sent.kind}: ${sent.message}`
+      }
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e)
+    }
+    try {
+      const status = await recordAttempt(deps, claimed, {
+        at,
+        httpStatus,
+        error,
+        durationMs: Math.round(performance.now() - started),
+      })
+      deps.log.info('callback attempt', {
+        deliveryId: claimed.id,
+        jobId: claimed.jobId,
+        attempt: claimed.attempts,
+        httpStatus,
+        status,
+      })
+    } catch (e) {
+      // The claim expires on its own and the attempt is made again.
+      deps.log.error('recording a callback attempt failed', { deliveryId: claimed.id, error: e })
+    }
+  }
+}
+
+const workers = new WeakMap<Deps, CallbackWorker>()
+
+/** The one worker of a running app (the first call's options stay). */
+export function callbackWorkerOf(deps: Deps, opts: Partial<WorkerOptions> = {}): CallbackWorker {
+  let w = workers.get(deps)
+  if (!w) {
+    w = new CallbackWorker(deps, { ...DEFAULTS, ...opts })
+    workers.set(deps, w)
+  }
+  return w
+}

@@ -1,0 +1,103 @@
+import type { Deps } from '../../deps'
+import { upstreamError } from '../proxy/engine'
+import { type CallContext, sendHop } from '../proxy/forward'
+import type { Hop } from '../proxy/routing'
+import { finishJob, noteAccepted, type Outcome } from './lifecycle'
+import { decoded, excerpt, readCapped, resultOf } from './result'
+
+export type FirstDelivery = {
+  jobId: string
+  hop: Hop
+  headers: Headers
+  body: Uint8Array
+  call: CallContext
+}
+
+const inFlight = new WeakMap<Deps, Set<Promise<void>>>()
+
+/**
+ * Delivers a new job to its agent after the caller has had its 202: one attempt, bounded by
+ * the async timeout from connect to the last byte of the answer. The outcome makes the job
+ * final (or, on 202, leaves it running). Tracked so a graceful stop can wait for it; a job
+ * whose delivery a crash cut short stays running until reported or its deadline fails it —
+ * it is never sent twice.
+ */
+export function startDelivery(deps: Deps, d: FirstDelivery) {
+  let set = inFlight.get(deps)
+  if (!set) {
+    set = new Set()
+    inFlight.set(deps, set)
+  }
+  const p: Promise<void> = deliver(deps, d)
+    .catch((e) => deps.log.error('async delivery failed', { jobId: d.jobId, error: e }))
+    .finally(() => set.delete(p))
+  set.add(p)
+}
+
+/** Waits (at most `ms`) for first deliveries still under way. */
+export async function drainDeliveries(deps: Deps, ms: number) {
+  const set = inFlight.get(deps)
+  if (!set || set.size === 0) return
+  await Promise.race([Promise.allSettled([...set]), Bun.sleep(ms)])
+}
+
+async function deliver(deps: Deps, d: FirstDelivery) {
+  const timeoutMs = deps.config.timeouts.asyncMs
+  const cap = deps.config.bufferedBodyBytes
+  const ctl = new AbortController()
+  const timer = setTimeout(() => ctl.abort(), timeoutMs)
+  const timedOut = `The agent did not answer within ${timeoutMs} ms`
+  let outcome: Outcome | 'accepted'
+  try {
+    const sent = await sendHop(deps, d.hop, { method: 'POST', headers: d.headers, body: d.body }, d.call, {
+      timeoutMs,
+      signal: ctl.signal,
+    })
+    if (!sent.ok) {
+      const error =
+        sent.kind === 'timeout' || sent.kind === 'aborted'
+          ? timedOut
+          : upstreamError(sent, 'bad_gateway').message
+      outcome = { status: 'failed', error, httpStatus: null }
+    } else {
+      const res = sent.response
+      if (res.status === 202) {
+        await res.body?.cancel().catch(() => {})
+        outcome = 'accepted'
+      } else {
+        outcome = await outcomeOf(res, cap).catch(() => ({
+          status: 'failed' as const,
+          error: ctl.signal.aborted ? timedOut : "The agent's answer broke off before its end",
+          httpStatus: res.status,
+        }))
+      }
+    }
+  } finally {
+    clearTimeout(timer)
+  }
+  if (outcome === 'accepted') await noteAccepted(deps, d.jobId, 202)
+  else await finishJob(deps, d.jobId, outcome)
+}
+
+/** 2xx: completed with the body as result; anything else: failed, with an excerpt of the body. */
+async function outcomeOf(res: Response, cap: number): Promise<Outcome> {
+  const read = await readCapped(res.body, cap)
+  let bytes: Uint8Array
+  try {
+    bytes = decoded(read.bytes, res.headers.get('content-encoding'), cap)
+  } catch (e) {
+    return {
+      status: 'failed',
+      error: `The agent's answer could not be decoded: ${e instanceof Error ? e.message : e}`,
+      httpStatus: res.status,
+    }
+  }
+  const ok = res.status >= 200 && res.status < 300
+  if (ok) return { status: 'completed', result: resultOf(bytes, read.truncated), httpStatus: res.status }
+  const body = excerpt(bytes)
+  return {
+    status: 'failed',
+    error: `The agent answered HTTP ${res.status}${body ? `: ${body}` : ''}`,
+    httpStatus: res.status,
+  }
+}
