@@ -22,6 +22,8 @@ export async function liveServer(env: Record<string, string> = {}, opts: { clock
       SWITCHBOARD_RETENTION_CRON: NEVER,
       SWITCHBOARD_MESSAGE_PURGE_CRON: NEVER,
       SWITCHBOARD_SHUTDOWN_GRACE_SECONDS: '1',
+      // Sockets opened with ?token= count as unauthenticated requests per IP; these suites open many.
+      SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: '0',
       ...env,
     }),
     opts.clock ? { clock: opts.clock } : {},
