@@ -74,7 +74,6 @@ export class LiveHub {
     }
     const s = new Session(raw, {
       maxBufferBytes: this.deps.config.live.maxBufferBytes,
-      onSent: (n) => this.framesSent.inc({}, n),
       onCommandDelivered: (id) => this.noteDelivered(id),
     })
     this.sockets.set(raw, s)
@@ -185,7 +184,7 @@ export class LiveHub {
       )
       this.noteDelivered(w.commandId)
     }
-    s.flush()
+    this.framesSent.inc({}, s.flush())
   }
 
   /**
@@ -208,7 +207,7 @@ export class LiveHub {
         if (s.closed || s.gen !== gen) return
         for (const row of rows) s.offer(row, eventFrame(row))
         if (rows.length < CATCH_UP_PAGE) s.cursor = Math.max(s.cursor, upTo)
-        s.flush()
+        this.framesSent.inc({}, s.flush())
         // A replay is paced by the client: wait for the buffer to drain before reading more.
         while (!s.closed && s.buffered() > maxBufferBytes / 2) await s.waitDrain(1000)
       }
@@ -325,11 +324,13 @@ export class LiveHub {
       offerAll(subject, row, frame)
       offerAll(peer, row, frame)
     }
+    let sent = 0
     for (const s of touched) {
       s.queued = false
-      s.flush()
+      sent += s.flush()
     }
     touched.length = 0
+    if (sent > 0) this.framesSent.inc({}, sent)
   }
 
   // ---- credentials and keepalive -------------------------------------------------------

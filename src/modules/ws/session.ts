@@ -37,7 +37,6 @@ export class Session {
     readonly raw: Raw,
     private readonly opts: {
       maxBufferBytes: number
-      onSent: (frames: number) => void
       onCommandDelivered: (commandId: string) => void
     },
   ) {}
@@ -71,22 +70,24 @@ export class Session {
     return true
   }
 
-  /** Sends what is queued (corked: one write for the lot); a socket past its buffer limit is closed. */
-  flush() {
+  /**
+   * Sends what is queued (corked: one write for the lot) and says how many frames went. A
+   * single frame written straight through needs no look at the buffer (the hot path of a
+   * fan-out); one that had to buffer (-1) or was dropped (0) does, and so does a corked lot,
+   * whose backpressure only shows once it is uncorked. A socket past its limit is closed.
+   */
+  flush(): number {
     const frames = this.pending
-    if (frames.length === 0 || this.closed) {
-      this.pending = []
-      return
-    }
     this.pending = []
-    let dropped = false
-    if (frames.length === 1) dropped = this.raw.send(frames[0]!) === 0
+    if (frames.length === 0 || this.closed) return 0
+    let worst = 1
+    if (frames.length === 1) worst = this.raw.send(frames[0]!)
     else
       this.raw.cork(() => {
-        for (const f of frames) if (this.raw.send(f) === 0) dropped = true
+        for (const f of frames) worst = Math.min(worst, this.raw.send(f))
       })
-    this.opts.onSent(frames.length)
-    this.checkBuffer(dropped)
+    if (worst <= 0 || frames.length > 1) this.checkBuffer(worst === 0)
+    return frames.length
   }
 
   /** A control frame, sent at once. */
