@@ -50,7 +50,9 @@ describe('keepalive', () => {
     const agent = await live.call('GET', `/api/agents/${a.id}`, { token: ws.key })
     expect(agent.body.presence).toBe('online')
     await s.close()
-    const off = await watcher.until((f) => f.type === 'agent.status_changed' && f.data.to === 'offline')
+    const off = await watcher.until(
+      (f) => f.type === 'agent.status_changed' && f.data.agentId === a.id && f.data.to === 'offline',
+    )
     expect(off.data).toMatchObject({ agentId: a.id, from: 'online', reason: 'no_signal' })
     expect(watcher.events.filter((e) => e.data.agentId === a.id)).toHaveLength(2)
     await watcher.close()
