@@ -76,6 +76,16 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   SWITCHBOARD_HEALTH_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(64),
   SWITCHBOARD_HEALTH_HISTORY: z.coerce.number().int().min(10).max(100_000).default(1440),
+  SWITCHBOARD_HEALTH_SPREAD: z.coerce.number().min(0).max(0.95).default(0.8),
+  SWITCHBOARD_EVENTS_RETENTION_HOURS: seconds(168, 1, 87_600),
+  SWITCHBOARD_EVENTS_MAX_PER_WORKSPACE: z.coerce.number().int().min(100).max(100_000_000).default(100_000),
+  SWITCHBOARD_RETENTION_CRON: z.string().min(1).default('0 */5 * * * *'),
+  SWITCHBOARD_MESSAGE_TTL_SECONDS: seconds(604_800, 1, 2_592_000),
+  SWITCHBOARD_MESSAGE_PURGE_CRON: z.string().min(1).default('30 * * * * *'),
+  SWITCHBOARD_WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  SWITCHBOARD_WS_PING_SECONDS: seconds(30, 1, 300),
+  SWITCHBOARD_WS_MAX_BUFFER_BYTES: z.coerce.number().int().min(16_384).max(268_435_456).default(4_194_304),
+  SWITCHBOARD_WS_RESYNC_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
   SWITCHBOARD_ALLOWED_NETWORKS: cidrList,
   SWITCHBOARD_TRUST_PROXY: bool(false),
   SWITCHBOARD_PUBLIC_URL: z
@@ -119,6 +129,11 @@ export type Config = {
   healthTimeoutMs: number
   healthConcurrency: number
   healthHistory: number
+  /** Fraction of the health interval over which the checks are spread (0: all at once). */
+  healthSpread: number
+  retention: { eventHours: number; eventsPerWorkspace: number; cron: string }
+  messages: { defaultTtlSeconds: number; purgeCron: string }
+  live: { authTimeoutMs: number; pingMs: number; maxBufferBytes: number; resyncMs: number }
   allowedNetworks: string[]
   trustProxy: boolean
   bootstrap: boolean
@@ -145,7 +160,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(lines.join('\n'))
   }
   const e = parsed.data
-  for (const cron of ['SWITCHBOARD_PRESENCE_SWEEP_CRON', 'SWITCHBOARD_HEALTH_CRON'] as const) {
+  for (const cron of [
+    'SWITCHBOARD_PRESENCE_SWEEP_CRON',
+    'SWITCHBOARD_HEALTH_CRON',
+    'SWITCHBOARD_RETENTION_CRON',
+    'SWITCHBOARD_MESSAGE_PURGE_CRON',
+  ] as const) {
     if (!isValidCron(e[cron])) throw new ConfigError(`${cron}: expected a cron pattern such as "0 * * * * *"`)
   }
   const database = e.DATABASE_URL.startsWith('postgres')
@@ -183,6 +203,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     healthTimeoutMs: e.SWITCHBOARD_HEALTH_TIMEOUT_MS,
     healthConcurrency: e.SWITCHBOARD_HEALTH_CONCURRENCY,
     healthHistory: e.SWITCHBOARD_HEALTH_HISTORY,
+    healthSpread: e.SWITCHBOARD_HEALTH_SPREAD,
+    retention: {
+      eventHours: e.SWITCHBOARD_EVENTS_RETENTION_HOURS,
+      eventsPerWorkspace: e.SWITCHBOARD_EVENTS_MAX_PER_WORKSPACE,
+      cron: e.SWITCHBOARD_RETENTION_CRON,
+    },
+    messages: {
+      defaultTtlSeconds: e.SWITCHBOARD_MESSAGE_TTL_SECONDS,
+      purgeCron: e.SWITCHBOARD_MESSAGE_PURGE_CRON,
+    },
+    live: {
+      authTimeoutMs: e.SWITCHBOARD_WS_AUTH_TIMEOUT_MS,
+      pingMs: e.SWITCHBOARD_WS_PING_SECONDS * 1000,
+      maxBufferBytes: e.SWITCHBOARD_WS_MAX_BUFFER_BYTES,
+      resyncMs: e.SWITCHBOARD_WS_RESYNC_MS,
+    },
     allowedNetworks: e.SWITCHBOARD_ALLOWED_NETWORKS,
     trustProxy: e.SWITCHBOARD_TRUST_PROXY,
     bootstrap: e.SWITCHBOARD_BOOTSTRAP,

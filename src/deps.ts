@@ -11,6 +11,7 @@ import type { PresencePolicy } from './modules/presence/rules'
 import type { ActivityTracker } from './modules/tokens/activity'
 import type { Actor } from './modules/tokens/actor'
 import type { CredentialResolver } from './modules/tokens/resolve'
+import type { LiveHub } from './modules/ws/hub'
 
 /** Everything a service verb may reach, composed once at start-up (see server.ts). */
 export interface Deps {
@@ -26,6 +27,10 @@ export interface Deps {
   bus: EventBus
   /** The only way out: SSRF-guarded, pinned to the checked address, no redirects. */
   outbound: OutboundClient
+  /** This process among the instances sharing a database (logs, bus notes, the scheduler's lead). */
+  instanceId: string
+  /** The open WebSockets of this instance and the reader that feeds them. */
+  live: LiveHub
   /** Per credential on the proxy lanes; per client IP for unauthenticated requests and failed credentials. */
   limits: { proxy: RateLimiter; ip: RateLimiter }
 }

@@ -1,6 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { Cron } from 'croner'
 import type { Config } from './config'
 import { type Database, openDatabase } from './db'
 import type { Deps } from './deps'
@@ -11,16 +10,23 @@ import { createLogger, type Logger } from './lib/log'
 import { Registry } from './lib/metrics'
 import { createOutboundClient } from './lib/outbound/client'
 import { RateLimiter } from './lib/ratelimit'
+import { type Leadership, PgLeader, soleLeader } from './lib/schedule/leader'
+import { type ScheduledJob, Scheduler } from './lib/schedule/scheduler'
 import { callbackWorkerOf } from './modules/callbacks/worker'
-import { LocalBus } from './modules/events/bus'
+import { type EventBus, LocalBus } from './modules/events/bus'
+import { PgBus } from './modules/events/pg-bus'
+import { sweepEventRetention } from './modules/events/retention'
+import { runHealthSweep } from './modules/health/sweep'
 import { sweepJobDeadlines } from './modules/jobs/deadline'
 import { drainDeliveries } from './modules/jobs/deliver'
+import { purgeExpiredMessages } from './modules/messages/purge'
 import { cronIntervalMs } from './modules/presence/rules'
 import { sweepPresence } from './modules/presence/service'
 import { registerServiceMetrics } from './modules/service/service'
 import { ActivityTracker } from './modules/tokens/activity'
 import { CredentialResolver } from './modules/tokens/resolve'
 import { bootstrapDefaultWorkspace } from './modules/workspaces/service'
+import { LiveHub } from './modules/ws/hub'
 
 export type Overrides = { clock?: Clock; log?: Logger; db?: Database }
 
@@ -30,7 +36,8 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const clock = overrides.clock ?? systemClock
   const db = overrides.db ?? (await openDatabase(config.database))
   await db.migrate()
-  const bus = new LocalBus()
+  const instanceId = crypto.randomUUID()
+  const bus = await openBus(config, db, log, instanceId)
   const deps: Deps = {
     config,
     db,
@@ -43,17 +50,38 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     presencePolicy: {
       onlineWindowMs: config.onlineWindowMs,
       healthFreshMs: 2 * cronIntervalMs(config.healthCron),
-      socketFreshMs: 90_000,
+      // An open socket is refreshed at every keepalive; three missed refreshes and it lapses.
+      socketFreshMs: 3 * config.live.pingMs,
     },
     bus,
     outbound: createOutboundClient({ allowedNetworks: config.allowedNetworks }),
+    instanceId,
+    // The hub needs the finished deps; it is set on the next line.
+    live: undefined as unknown as LiveHub,
     limits: {
       proxy: new RateLimiter(config.rateLimits.proxy.perSecond, config.rateLimits.proxy.burst),
       ip: new RateLimiter(config.rateLimits.ip.perSecond, config.rateLimits.ip.burst),
     },
   }
+  deps.live = new LiveHub(deps)
   registerServiceMetrics(deps)
   return deps
+}
+
+/**
+ * One process: the in-process bus. Postgres: LISTEN/NOTIFY between instances, on its own
+ * connections, which live and die with the database.
+ */
+async function openBus(config: Config, db: Database, log: Logger, instanceId: string): Promise<EventBus> {
+  if (config.database.kind !== 'pg' || db.dialect !== 'pg') return new LocalBus()
+  const bus = new PgBus(config.database.url, log, instanceId)
+  await bus.start()
+  const close = db.close.bind(db)
+  db.close = async () => {
+    await bus.close()
+    await close()
+  }
+  return bus
 }
 
 /**
@@ -77,21 +105,32 @@ function masterKey(config: Config, log: Logger): Uint8Array {
   return key
 }
 
-/** In-process schedules. Each job is overrun-protected and its errors are logged, never thrown. */
-export function startSchedules(deps: Deps): Cron[] {
-  const job = (name: string, pattern: string, fn: () => Promise<unknown>) =>
-    new Cron(
-      pattern,
-      { name, protect: true, catch: (e) => deps.log.error('scheduled job failed', { job: name, error: e }) },
-      async () => {
-        await fn()
-      },
-    )
+/**
+ * Every scheduled job. The hook for other modules: add a module's jobs here. They run on
+ * the leader only (one instance at a time on Postgres) unless a job says `everyInstance`.
+ */
+export function scheduledJobs(deps: Deps): ScheduledJob[] {
+  const { config } = deps
   return [
-    job('presence-sweep', deps.config.presenceSweepCron, () => sweepPresence(deps)),
+    { name: 'presence-sweep', pattern: config.presenceSweepCron, run: () => sweepPresence(deps) },
+    { name: 'health-sweep', pattern: config.healthCron, run: (signal) => runHealthSweep(deps, signal) },
+    { name: 'events-retention', pattern: config.retention.cron, run: () => sweepEventRetention(deps) },
+    { name: 'message-purge', pattern: config.messages.purgeCron, run: () => purgeExpiredMessages(deps) },
     // Deadlines are hours long; failing a job up to 30 s late is fine.
-    job('job-deadline-sweep', '*/30 * * * * *', () => sweepJobDeadlines(deps)),
+    { name: 'job-deadline-sweep', pattern: '*/30 * * * * *', run: () => sweepJobDeadlines(deps) },
   ]
+}
+
+/** Starts the schedules; on Postgres the lead is an advisory lock on its own connection. */
+export function startSchedules(deps: Deps, jobs = scheduledJobs(deps)): Scheduler {
+  const { config } = deps
+  const leader: Leadership =
+    config.database.kind === 'pg' && deps.db.dialect === 'pg'
+      ? new PgLeader(config.database.url, deps.log, deps.instanceId)
+      : soleLeader
+  const scheduler = new Scheduler(deps, leader, deps.instanceId)
+  for (const job of jobs) scheduler.register(job)
+  return scheduler
 }
 
 export type Running = { app: App; deps: Deps; url: string; stop(): Promise<void> }
@@ -112,18 +151,25 @@ export async function startServer(
   const app = createApp(deps).listen({ port: config.port, hostname: config.host })
   const server = app.server!
   deps.activity.start(config.activityFlushMs)
-  const jobs = startSchedules(deps)
+  const scheduler = startSchedules(deps)
   // Callbacks left pending by a previous run (or a crash) are picked up by this first round.
   const callbacks = callbackWorkerOf(deps)
   callbacks.start()
-  deps.log.info('listening', { url: server.url.toString(), database: deps.db.dialect })
+  deps.log.info('listening', {
+    url: server.url.toString(),
+    database: deps.db.dialect,
+    instance: deps.instanceId,
+  })
 
   let stopping: Promise<void> | undefined
   const stop = () => {
     stopping ??= (async () => {
-      for (const j of jobs) j.stop()
       // Stop accepting, let in-flight requests finish, then cut what is left.
       const drained = server.stop(false)
+      // Sockets are closed (1001) and their agents' socket presence cleared; the schedules
+      // stop, their runs in progress finishing within the same grace.
+      await deps.live.shutdown()
+      const jobsStopped = scheduler.stop(config.shutdownGraceMs)
       const timer = new Promise<'timeout'>((r) =>
         setTimeout(() => r('timeout'), config.shutdownGraceMs).unref(),
       )
@@ -132,6 +178,7 @@ export async function startServer(
       // Async deliveries outlive their requests; give them the same grace, then hand callbacks back.
       await drainDeliveries(deps, config.shutdownGraceMs)
       await callbacks.stop()
+      await jobsStopped
       await deps.activity.stop().catch((e) => deps.log.error('final activity flush failed', { error: e }))
       await deps.db.close()
       deps.log.info('stopped')

@@ -2,15 +2,19 @@ import { Elysia } from 'elysia'
 import type { Deps } from '../deps'
 import { agentRoutes } from '../modules/agents/routes'
 import { auditRoutes } from '../modules/audit/routes'
+import { commandRoutes } from '../modules/commands/routes'
 import { connectionRoutes } from '../modules/connections/routes'
 import { groupRoutes } from '../modules/groups/routes'
+import { healthRoutes } from '../modules/health/routes'
 import { jobRoutes } from '../modules/jobs/routes'
+import { messageRoutes } from '../modules/messages/routes'
 import { poolRoutes } from '../modules/pools/routes'
 import { presenceRoutes } from '../modules/presence/routes'
 import { proxyRoutes } from '../modules/proxy/routes'
 import { serviceRoutes } from '../modules/service/routes'
 import { tokenRoutes } from '../modules/tokens/routes'
 import { workspaceRoutes } from '../modules/workspaces/routes'
+import { wsRoutes } from '../modules/ws/routes'
 import { docsPlugin } from './docs'
 import { errorPlugin } from './errors'
 import { requestPlugin } from './request'
@@ -19,6 +23,17 @@ import { requestPlugin } from './request'
 export function createApp(deps: Deps) {
   return new Elysia({
     serve: { maxRequestBodySize: deps.config.maxBodyBytes, idleTimeout: 255 },
+    websocket: {
+      // Our own limit (SWITCHBOARD_WS_MAX_BUFFER_BYTES) closes a slow socket first; Bun's,
+      // above it, would drop frames silently, which must never happen.
+      backpressureLimit: deps.config.live.maxBufferBytes + 64 * 1024 * 1024,
+      closeOnBackpressureLimit: false,
+      // Clients answer our keepalive pings; one silent for three of them is gone.
+      idleTimeout: Math.min(960, Math.max(8, Math.ceil((deps.config.live.pingMs * 3) / 1000))),
+      sendPings: true,
+      maxPayloadLength: 64 * 1024,
+      perMessageDeflate: false,
+    },
   })
     .use(requestPlugin(deps))
     .use(errorPlugin(deps))
@@ -30,6 +45,10 @@ export function createApp(deps: Deps) {
     .use(presenceRoutes(deps))
     .use(auditRoutes(deps))
     .use(connectionRoutes(deps))
+    .use(healthRoutes(deps))
+    .use(messageRoutes(deps))
+    .use(commandRoutes(deps))
+    .use(wsRoutes(deps, deps.live))
     .use(groupRoutes(deps))
     .use(poolRoutes(deps))
     .use(proxyRoutes(deps))

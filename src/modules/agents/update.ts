@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm'
 import type { Ctx } from '../../deps'
 import { recordAudit } from '../audit/record'
+import { appendEvent } from '../events/append'
 import type { AgentActor, WorkspaceActor } from '../tokens/actor'
 import { type AgentRow, assertSelf, findAgent } from './lookup'
 import type { UpdateInput } from './model'
@@ -103,6 +104,28 @@ export async function updateAgent({
       await audit('capabilities_replaced', { names: patch.capabilities.map((c) => c.name) })
     }
     const [updated] = await tx.update(agents).set(set).where(eq(agents.id, current.id)).returning()
+    // Names only: a credential's value never goes into an event.
+    const fields = [
+      ...changed,
+      ...(patch.endpointCredential !== undefined ? ['endpointCredential'] : []),
+      ...(set.status !== undefined ? ['status'] : []),
+      ...(set.archived !== undefined ? ['archived'] : []),
+      ...(patch.capabilities !== undefined ? ['capabilities'] : []),
+    ]
+    if (fields.length > 0) {
+      await appendEvent(deps, tx, {
+        workspaceId: current.workspaceId,
+        type: 'agent.updated',
+        agentId: current.id,
+        data: {
+          agentId: current.id,
+          permanentId: current.permanentId,
+          fields,
+          status: updated!.status,
+          archived: updated!.archived,
+        },
+      })
+    }
     return updated!
   })
   // Cached credentials and proxy routes of this agent are stale now (on every instance).

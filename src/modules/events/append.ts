@@ -3,19 +3,22 @@ import type { Orm } from '../../db'
 import type { JsonObject } from '../../db/schema/types'
 import type { Deps } from '../../deps'
 
-export type EventType =
-  | 'agent.status_changed'
-  | 'agent.updated'
-  | 'job.created'
-  | 'job.completed'
-  | 'job.failed'
-  | 'message.received'
-  | 'command.queued'
-  | 'command.acknowledged'
-  | 'connection.created'
-  | 'connection.accepted'
-  | 'connection.declined'
-  | 'connection.revoked'
+/** Every event type the live stream carries (the WebSocket's subscribe filter checks against it). */
+export const EVENT_TYPES = [
+  'agent.status_changed',
+  'agent.updated',
+  'job.created',
+  'job.completed',
+  'job.failed',
+  'message.received',
+  'command.queued',
+  'command.acknowledged',
+  'connection.created',
+  'connection.accepted',
+  'connection.declined',
+  'connection.revoked',
+] as const
+export type EventType = (typeof EVENT_TYPES)[number]
 
 export type EventInput = {
   workspaceId: string

@@ -1,0 +1,46 @@
+import { inArray } from 'drizzle-orm'
+import type { Deps } from '../../deps'
+import { decidePresence } from './rules'
+import { applySignal } from './service'
+
+/**
+ * An agent's open WebSocket as a presence signal. The instance holding the socket sets
+ * `socketSeenAt` when it opens, refreshes it while it stays open (the rule counts it for
+ * `socketFreshMs`, so a crashed instance's sockets lapse on their own), and clears it when
+ * its last socket of that agent closes.
+ */
+export async function socketOpened(deps: Deps, agentId: string): Promise<void> {
+  await deps.db.tx((tx) => applySignal(deps, tx, agentId, { socketSeenAt: deps.clock.now() }))
+}
+
+export async function socketClosed(deps: Deps, agentId: string): Promise<void> {
+  await deps.db.tx((tx) => applySignal(deps, tx, agentId, { socketSeenAt: null }))
+}
+
+/**
+ * Refreshes the signal of every agent with an open socket here. One UPDATE per 500 agents
+ * records it; only an agent whose presence that changes (its signal had lapsed) goes
+ * through `applySignal`, which re-decides under the row lock and appends the event.
+ */
+export async function refreshSockets(deps: Deps, agentIds: string[]): Promise<void> {
+  const { agents: a } = deps.db.t
+  for (let i = 0; i < agentIds.length; i += 500) {
+    const ids = agentIds.slice(i, i + 500)
+    const now = deps.clock.now()
+    const rows = await deps.db.write(() =>
+      deps.db.orm.update(a).set({ socketSeenAt: now }).where(inArray(a.id, ids)).returning({
+        id: a.id,
+        presence: a.presence,
+        reportedStatus: a.reportedStatus,
+        lastHeartbeatAt: a.lastHeartbeatAt,
+        socketSeenAt: a.socketSeenAt,
+        lastHealthOkAt: a.lastHealthOkAt,
+        lastHealthCheckAt: a.lastHealthCheckAt,
+      }),
+    )
+    for (const row of rows) {
+      if (decidePresence(row, now, deps.presencePolicy).presence === row.presence) continue
+      await deps.db.tx((tx) => applySignal(deps, tx, row.id, {}))
+    }
+  }
+}

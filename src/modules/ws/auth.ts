@@ -1,0 +1,38 @@
+import type { Deps } from '../../deps'
+import { authenticate, presentedSecret } from '../../http/auth'
+import { AppError } from '../../lib/errors'
+import type { StreamCredential } from './hub'
+import { CLOSE } from './protocol'
+
+/**
+ * The credential presented with the upgrade request: `Authorization`/`x-api-key` as on every
+ * route, else `?token=`. Null when there is none (the client will send an auth frame).
+ * A bad one throws the usual 401/403 before any socket exists.
+ */
+export async function upgradeCredential(
+  deps: Deps,
+  request: Request,
+  queryToken: string | undefined,
+): Promise<StreamCredential | null> {
+  const presented = presentedSecret(request)
+  if (presented) {
+    const actor = await authenticate(deps, request, ['workspace', 'agent'])
+    return { actor: actor as StreamCredential['actor'], secret: presented.secret }
+  }
+  if (queryToken) return { actor: await resolveStreamToken(deps, queryToken), secret: queryToken }
+  return null
+}
+
+/** A token from `?token=` or an auth frame: a workspace key or an agent token. */
+export async function resolveStreamToken(deps: Deps, token: string): Promise<StreamCredential['actor']> {
+  const actor = await deps.credentials.resolve(token)
+  if (!actor) throw new AppError('unauthorized', 'The credential is malformed, unknown, expired or revoked')
+  if (actor.kind === 'admin')
+    throw new AppError('forbidden', 'The stream takes a workspace key or an agent token')
+  if (actor.kind === 'agent') deps.activity.touchAgent(actor.agentId)
+  else deps.activity.touchKey(actor.keyId)
+  return actor
+}
+
+/** The close code for a refused auth frame. */
+export const closeCodeFor = (e: AppError) => (e.code === 'forbidden' ? CLOSE.forbidden : CLOSE.unauthorized)
