@@ -43,8 +43,13 @@ export function requestPlugin(deps: Deps) {
       }
       metas.set(request, meta)
       set.headers['x-request-id'] = meta.id
-      // Requests without a credential are limited per client IP (credentials are limited where they are used).
-      if (!request.headers.has('authorization') && !request.headers.has('x-api-key')) {
+      // Requests without a credential are limited per client IP (credentials are limited where
+      // they are used; a stream's ?token= counts against the IP only when it fails).
+      if (
+        !request.headers.has('authorization') &&
+        !request.headers.has('x-api-key') &&
+        !hasStreamToken(request)
+      ) {
         limitByIp(deps, meta.ip)
       }
     })
@@ -89,4 +94,11 @@ export function limitByIp(deps: Deps, ip: string) {
     undefined,
     rateLimitHeaders(d),
   )
+}
+
+/** A WebSocket upgrade carrying `?token=`: many agents behind one NAT may reconnect at once. */
+function hasStreamToken(request: Request) {
+  const url = request.url
+  const q = url.indexOf('?')
+  return q !== -1 && url.slice(0, q).endsWith('/api/ws') && new URLSearchParams(url.slice(q + 1)).has('token')
 }

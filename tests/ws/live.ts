@@ -22,7 +22,7 @@ export async function liveServer(env: Record<string, string> = {}, opts: { clock
       SWITCHBOARD_RETENTION_CRON: NEVER,
       SWITCHBOARD_MESSAGE_PURGE_CRON: NEVER,
       SWITCHBOARD_SHUTDOWN_GRACE_SECONDS: '1',
-      // Sockets opened with ?token= count as unauthenticated requests per IP; these suites open many.
+      // Suites share one client address and open many sockets (tests/ws/ratelimit.test.ts turns it on).
       SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: '0',
       ...env,
     }),

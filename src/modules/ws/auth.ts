@@ -1,5 +1,6 @@
 import type { Deps } from '../../deps'
 import { authenticate, presentedSecret } from '../../http/auth'
+import { limitByIp, requestMeta } from '../../http/request'
 import { AppError } from '../../lib/errors'
 import type { StreamCredential } from './hub'
 import { CLOSE } from './protocol'
@@ -19,7 +20,14 @@ export async function upgradeCredential(
     const actor = await authenticate(deps, request, ['workspace', 'agent'])
     return { actor: actor as StreamCredential['actor'], secret: presented.secret }
   }
-  if (queryToken) return { actor: await resolveStreamToken(deps, queryToken), secret: queryToken }
+  if (queryToken) {
+    const actor = await resolveStreamToken(deps, queryToken).catch((e) => {
+      // A failed ?token= counts against the client's address, like any failed credential.
+      limitByIp(deps, requestMeta(request).ip)
+      throw e
+    })
+    return { actor, secret: queryToken }
+  }
   return null
 }
 
