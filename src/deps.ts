@@ -7,6 +7,7 @@ import type { Registry } from './lib/metrics'
 import type { OutboundClient } from './lib/outbound/client'
 import type { RateLimiter } from './lib/ratelimit'
 import type { EventBus } from './modules/events/bus'
+import type { Heartbeats } from './modules/presence/heartbeats'
 import type { PresencePolicy } from './modules/presence/rules'
 import type { ActivityTracker } from './modules/tokens/activity'
 import type { Actor } from './modules/tokens/actor'
@@ -23,6 +24,7 @@ export interface Deps {
   metrics: Registry
   credentials: CredentialResolver
   activity: ActivityTracker
+  heartbeats: Heartbeats
   presencePolicy: PresencePolicy
   bus: EventBus
   /** The only way out: SSRF-guarded, pinned to the checked address, no redirects. */

@@ -20,6 +20,7 @@ import { runHealthSweep } from './modules/health/sweep'
 import { sweepJobDeadlines } from './modules/jobs/deadline'
 import { drainDeliveries } from './modules/jobs/deliver'
 import { purgeExpiredMessages } from './modules/messages/purge'
+import { Heartbeats } from './modules/presence/heartbeats'
 import { cronIntervalMs } from './modules/presence/rules'
 import { sweepPresence } from './modules/presence/service'
 import { registerServiceMetrics } from './modules/service/service'
@@ -47,6 +48,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     metrics: new Registry(),
     credentials: new CredentialResolver(db, clock, config, bus),
     activity: new ActivityTracker(db, clock, log),
+    heartbeats: new Heartbeats(db, log, bus),
     presencePolicy: {
       onlineWindowMs: config.onlineWindowMs,
       healthFreshMs: 2 * cronIntervalMs(config.healthCron),
@@ -151,6 +153,7 @@ export async function startServer(
   const app = createApp(deps).listen({ port: config.port, hostname: config.host })
   const server = app.server!
   deps.activity.start(config.activityFlushMs)
+  deps.heartbeats.start(1000)
   const scheduler = startSchedules(deps)
   // Callbacks left pending by a previous run (or a crash) are picked up by this first round.
   const callbacks = callbackWorkerOf(deps)
@@ -180,6 +183,7 @@ export async function startServer(
       await callbacks.stop()
       await jobsStopped
       await deps.activity.stop().catch((e) => deps.log.error('final activity flush failed', { error: e }))
+      await deps.heartbeats.stop().catch((e) => deps.log.error('final heartbeat flush failed', { error: e }))
       await deps.db.close()
       deps.log.info('stopped')
     })()

@@ -71,6 +71,7 @@ export async function harness(
   const app = createApp(deps)
   afterAll(async () => {
     await deps.activity.stop().catch(() => {})
+    await deps.heartbeats.stop().catch(() => {})
     await deps.db.close()
   })
   const call = async (method: string, path: string, o: CallOpts = {}) => {

@@ -99,3 +99,56 @@ describe('heartbeat', () => {
     expect((await h.call('GET', '/api/agents/me', { token: p.body.token })).status).toBe(401)
   })
 })
+
+describe('heartbeats that change nothing but the time', () => {
+  test('are noted in memory and written on the next flush; a change of status is written at once', async () => {
+    const { eq } = await import('drizzle-orm')
+    const { agents } = h.deps.db.t
+    const stored = async (id: string) =>
+      (await h.deps.db.orm.select().from(agents).where(eq(agents.id, id)))[0]!
+    const a = await registerAgent(h, ws.key)
+    const beat = (status: string) =>
+      h.call('POST', `/api/agents/${a.id}/heartbeat`, { token: a.token, body: { status } })
+    await beat('online')
+    const first = clock.now().toISOString()
+    expect((await stored(a.id)).lastHeartbeatAt?.toISOString()).toBe(first)
+    clock.advance(500)
+    const second = (await beat('online')).body
+    expect(second.presence).toBe('online')
+    // Not written yet, but the API already shows it …
+    expect((await stored(a.id)).lastHeartbeatAt?.toISOString()).toBe(first)
+    expect((await h.call('GET', `/api/agents/${a.id}`, { token: ws.key })).body.lastHeartbeatAt).toBe(
+      second.lastHeartbeatAt,
+    )
+    // … and the flush writes it.
+    await h.deps.heartbeats.flush()
+    expect((await stored(a.id)).lastHeartbeatAt?.toISOString()).toBe(second.lastHeartbeatAt)
+    // A different status is a change: written and decided at once, one event.
+    clock.advance(500)
+    expect((await beat('idle')).body.presence).toBe('idle')
+    const row = await stored(a.id)
+    expect(row.presence).toBe('idle')
+    expect(row.reportedStatus).toBe('idle')
+    const { events } = h.deps.db.t
+    const changes = await h.deps.db.orm.select().from(events).where(eq(events.agentId, a.id))
+    expect(changes.filter((e) => e.type === 'agent.status_changed').map((e) => e.data.to)).toEqual([
+      'online',
+      'idle',
+    ])
+  })
+
+  test('a presence change made elsewhere is seen by the next heartbeat', async () => {
+    const a = await registerAgent(h, ws.key)
+    await h.call('POST', `/api/agents/${a.id}/heartbeat`, { token: a.token, body: { status: 'online' } })
+    // The window lapses and the sweep (here, or on another instance) takes the agent offline.
+    clock.advance(61_000)
+    await sweepPresence(h.deps)
+    expect(await presenceOf(a.id)).toBe('offline')
+    const res = await h.call('POST', `/api/agents/${a.id}/heartbeat`, {
+      token: a.token,
+      body: { status: 'online' },
+    })
+    expect(res.body.presence).toBe('online')
+    expect(await presenceOf(a.id)).toBe('online')
+  })
+})

@@ -10,15 +10,20 @@ const iso = (d: Date | null | undefined) => d?.toISOString() ?? null
 /** The API shape of an agent. Never includes the sealed credential or any token hash. */
 export function agentView(
   row: AgentRow,
-  extra: { capabilities: Cap[]; token: TokenInfo | null; lastActive?: Date },
+  extra: {
+    capabilities: Cap[]
+    token: TokenInfo | null
+    lastActive?: Date | undefined
+    lastHeartbeat?: Date | undefined
+  },
 ) {
   const protocols: Record<string, { enabled: boolean; url: string | null }> = {}
   for (const [name, p] of Object.entries(row.protocols))
     if (p) protocols[name] = { enabled: p.enabled, url: p.url ?? null }
-  const lastActive =
-    extra.lastActive && (!row.lastActiveAt || extra.lastActive > row.lastActiveAt)
-      ? extra.lastActive
-      : row.lastActiveAt
+  // Times noted in memory and not yet written are the freshest.
+  const later = (mem: Date | undefined, stored: Date | null) =>
+    mem && (!stored || mem > stored) ? mem : stored
+  const lastActive = later(extra.lastActive, row.lastActiveAt)
   return {
     id: row.id,
     permanentId: row.permanentId,
@@ -45,7 +50,7 @@ export function agentView(
     archived: row.archived,
     presence: row.presence,
     isOnline: row.presence === 'online',
-    lastHeartbeatAt: iso(row.lastHeartbeatAt),
+    lastHeartbeatAt: iso(later(extra.lastHeartbeat, row.lastHeartbeatAt)),
     lastActiveAt: iso(lastActive),
     lastHealthCheck: row.lastHealthCheckAt
       ? {
@@ -97,6 +102,7 @@ export async function agentViews(deps: Deps, rows: AgentRow[]): Promise<AgentVie
       capabilities: capsBy.get(r.id) ?? [],
       token: tokenBy.get(r.id) ?? null,
       lastActive: deps.activity.lastActive(r.id),
+      lastHeartbeat: deps.heartbeats.pendingAt(r.id),
     }),
   )
 }

@@ -1,6 +1,5 @@
 import { eq, ne, sql } from 'drizzle-orm'
-import type { Database, Orm } from '../../db'
-import { WriteBatcher } from '../../db/batch'
+import type { Orm } from '../../db'
 import type { Presence } from '../../db/schema/types'
 import type { Ctx, Deps } from '../../deps'
 import { unauthorized } from '../../lib/errors'
@@ -46,42 +45,10 @@ export async function applySignal(
 }
 
 /**
- * The heartbeat's one statement, built once per database (record the signal, return what
- * decides presence), behind a group-commit batcher.
- */
-const heartbeatWriters = new WeakMap<Database, ReturnType<typeof heartbeatWriter>>()
-function heartbeatWriter(db: Database) {
-  const { agents: a } = db.t
-  const statement = db.prepared('heartbeat', (orm) =>
-    orm
-      .update(a)
-      .set({
-        reportedStatus: sql.placeholder('status') as never,
-        lastHeartbeatAt: sql.placeholder('at') as never,
-      })
-      .where(eq(a.id, sql.placeholder('id')))
-      .returning({
-        id: a.id,
-        permanentId: a.permanentId,
-        presence: a.presence,
-        reportedStatus: a.reportedStatus,
-        lastHeartbeatAt: a.lastHeartbeatAt,
-        socketSeenAt: a.socketSeenAt,
-        lastHealthOkAt: a.lastHealthOkAt,
-        lastHealthCheckAt: a.lastHealthCheckAt,
-      }),
-  )
-  return new WriteBatcher(
-    db,
-    async (p: { id: string; status: Presence; at: Date }) => (await statement(p))[0],
-  )
-}
-
-/**
- * Heartbeats are the hottest write: one prepared UPDATE records the signal (group-committed
- * with the heartbeats that arrive beside it).
- * Only when that changes presence does a transaction re-decide it under the row lock
- * (where a concurrent signal for the same agent is seen) and record the change.
+ * A heartbeat that changes nothing but the time is noted in memory and written within a
+ * second (see heartbeats.ts); any other is written at once, and only when that changes
+ * presence does a transaction re-decide it under the row lock (where a concurrent signal
+ * for the same agent is seen) and record the change.
  */
 export async function heartbeat({
   ctx,
@@ -93,22 +60,21 @@ export async function heartbeat({
   const { deps, actor } = ctx
   assertSelf(actor, input.agentId)
   const now = deps.clock.now()
-  let writer = heartbeatWriters.get(deps.db)
-  if (!writer) {
-    writer = heartbeatWriter(deps.db)
-    heartbeatWriters.set(deps.db, writer)
-  }
-  const row = await writer.submit({ id: actor.agentId, status: input.status, at: now })
-  // The token resolved a moment ago but the agent is gone: it was deleted in between.
-  if (!row) throw unauthorized()
-  let presence = row.presence
-  if (decidePresence(row, now, deps.presencePolicy).presence !== row.presence) {
-    const applied = await deps.db.tx((tx) => applySignal(deps, tx, actor.agentId, {}))
-    if (applied) presence = applied.row.presence
+  let presence = deps.heartbeats.coalesce(actor.agentId, input.status, now)
+  if (presence === null) {
+    const row = await deps.heartbeats.write(actor.agentId, input.status, now)
+    // The token resolved a moment ago but the agent is gone: it was deleted in between.
+    if (!row) throw unauthorized()
+    presence = row.presence
+    if (decidePresence(row, now, deps.presencePolicy).presence !== row.presence) {
+      const applied = await deps.db.tx((tx) => applySignal(deps, tx, actor.agentId, {}))
+      if (applied) presence = applied.row.presence
+    }
+    deps.heartbeats.remember(actor.agentId, input.status, presence)
   }
   return {
-    agentId: row.id,
-    permanentId: row.permanentId,
+    agentId: actor.agentId,
+    permanentId: actor.permanentId,
     status: input.status,
     presence,
     isOnline: presence === 'online',
@@ -119,6 +85,8 @@ export async function heartbeat({
 
 /** Re-decides every agent not already offline; windows that lapsed without a signal end here. */
 export async function sweepPresence(deps: Deps): Promise<number> {
+  // Heartbeat times noted in memory count: write them before deciding.
+  await deps.heartbeats.flush()
   const { agents } = deps.db.t
   const candidates = await deps.db.orm.select().from(agents).where(ne(agents.presence, 'offline'))
   const now = deps.clock.now()
