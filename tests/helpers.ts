@@ -93,16 +93,13 @@ export async function harness(
     } catch {}
     return { status: res.status, body: parsed as any, headers: res.headers, text }
   }
-  let n = 0
-  const workspace = async (name?: string) => {
-    const { workspace, apiKey } = await createWorkspace({
-      deps,
-      actor: { kind: 'admin' },
-      input: { name: name ?? `ws-${crypto.randomUUID().slice(0, 8)}-${n++}` },
-    })
-    return { id: workspace.id, key: apiKey }
-  }
-  return { deps, app, call, workspace }
+  return { deps, app, call, workspace: (name?: string) => newWorkspace(deps, name) }
+}
+
+/** A workspace of its own for a suite (name unique across runs); its key is returned once. */
+export async function newWorkspace(deps: Deps, name = `ws-${crypto.randomUUID().slice(0, 12)}`) {
+  const { workspace, apiKey } = await createWorkspace({ deps, actor: { kind: 'admin' }, input: { name } })
+  return { id: workspace.id, key: apiKey }
 }
 
 /** Registers an agent through the API and returns its id, permanent id and token. */
@@ -139,15 +136,7 @@ export async function liveServer(opts: { env?: Record<string, string>; clock?: C
     } catch {}
     return { status: res.status, body, headers: res.headers, text }
   }
-  const workspace = async () => {
-    const { workspace, apiKey } = await createWorkspace({
-      deps: running.deps,
-      actor: { kind: 'admin' },
-      input: { name: `ws-${crypto.randomUUID().slice(0, 12)}` },
-    })
-    return { id: workspace.id, key: apiKey }
-  }
-  return { ...running, call: fetchJson, workspace }
+  return { ...running, running, call: fetchJson, workspace: () => newWorkspace(running.deps) }
 }
 
 /** A local upstream agent: a Bun.serve on 127.0.0.1 that the test controls, stopped after the suite. */

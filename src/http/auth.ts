@@ -76,5 +76,3 @@ export function authPlugin(deps: Deps) {
     },
   })
 }
-
-export type AuthPlugin = ReturnType<typeof authPlugin>

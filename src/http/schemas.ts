@@ -50,8 +50,6 @@ export const AgentRef = z
   )
 export const AgentParams = z.object({ agentId: AgentRef })
 
-export const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true')
-
 export const NextCursor = z
   .string()
   .nullable()

@@ -14,8 +14,6 @@ export function newPermanentId(): string {
   return out
 }
 
-export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 export const PERMANENT_ID_RE = /^agt-[a-z0-9]{8}$/
 
-export const isUuid = (v: string): boolean => UUID_RE.test(v)
 export const isPermanentId = (v: string): boolean => PERMANENT_ID_RE.test(v)

@@ -1,8 +1,5 @@
-import { afterAll } from 'bun:test'
 import type { Clock } from '../../src/lib/clock'
-import { createWorkspace } from '../../src/modules/workspaces/service'
-import { type Running, startServer } from '../../src/server'
-import { testConfig } from '../helpers'
+import { liveServer as startLive } from '../helpers'
 
 /**
  * A real Switchboard on a free port (HTTP, WebSockets, schedules), for the live-layer
@@ -14,50 +11,19 @@ export const NEVER = '0 0 0 1 1 *'
 export type Live = Awaited<ReturnType<typeof liveServer>>
 
 export async function liveServer(env: Record<string, string> = {}, opts: { clock?: Clock } = {}) {
-  const running: Running = await startServer(
-    testConfig({
-      SWITCHBOARD_BOOTSTRAP: 'false',
+  const server = await startLive({
+    env: {
       SWITCHBOARD_PRESENCE_SWEEP_CRON: NEVER,
       SWITCHBOARD_HEALTH_CRON: NEVER,
       SWITCHBOARD_RETENTION_CRON: NEVER,
       SWITCHBOARD_MESSAGE_PURGE_CRON: NEVER,
       SWITCHBOARD_SHUTDOWN_GRACE_SECONDS: '1',
-      // Suites share one client address and open many sockets (tests/ws/ratelimit.test.ts turns it on).
-      SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: '0',
       ...env,
-    }),
-    opts.clock ? { clock: opts.clock } : {},
-  )
-  afterAll(() => running.stop())
+    },
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  })
+  const { running, call, workspace } = server
   const base = running.url
-  const call = async (
-    method: string,
-    path: string,
-    o: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-  ) => {
-    const headers: Record<string, string> = { ...o.headers }
-    if (o.token) headers.authorization = `Bearer ${o.token}`
-    if (o.body !== undefined) headers['content-type'] = 'application/json'
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers,
-      body: o.body === undefined ? undefined : JSON.stringify(o.body),
-    })
-    const text = await res.text()
-    let body: any = text
-    try {
-      body = JSON.parse(text)
-    } catch {}
-    return { status: res.status, body, headers: res.headers }
-  }
-  const workspace = async () => {
-    const { workspace, apiKey } = await createWorkspace({
-      deps: running.deps,
-      actor: { kind: 'admin' },
-      input: { name: `live-${crypto.randomUUID().slice(0, 12)}` },
-    })
-    return { id: workspace.id, key: apiKey }
-  }
   const agent = async (key: string, body: Record<string, unknown> = {}) => {
     const res = await call('POST', '/api/agents', { token: key, body: { name: 'agent', ...body } })
     if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`)
