@@ -29,7 +29,7 @@ export async function authenticate(deps: Deps, request: Request, kinds: ActorKin
   const actor = presented.secret ? await deps.credentials.resolve(presented.secret) : null
   if (!actor) {
     // Failed credentials count against the client's address, which slows down guessing.
-    limitByIp(deps, requestMeta(request).ip)
+    limitByIp(deps, request)
     throw new AppError('unauthorized', 'The credential is malformed, unknown, expired or revoked')
   }
   if (presented.via === 'x-api-key' && actor.kind !== 'workspace') {

@@ -3,8 +3,10 @@ import type { Deps } from '../deps'
 import { AppError } from '../lib/errors'
 import { rateLimitHeaders } from '../lib/ratelimit'
 
+type Server = { requestIP(r: Request): { address: string } | null } | null
+
 /** Per-request facts every layer may need, keyed by the Request object itself. */
-export type RequestMeta = { id: string; start: number; ip: string }
+export type RequestMeta = { id: string; start: number; server: Server }
 const metas = new WeakMap<Request, RequestMeta>()
 
 const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -12,7 +14,7 @@ const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/
 export function requestMeta(request: Request): RequestMeta {
   let m = metas.get(request)
   if (!m) {
-    m = { id: crypto.randomUUID(), start: performance.now(), ip: 'unknown' }
+    m = { id: crypto.randomUUID(), start: performance.now(), server: null }
     metas.set(request, m)
   }
   return m
@@ -39,7 +41,7 @@ export function requestPlugin(deps: Deps) {
       const meta = {
         id: incoming && INCOMING_ID.test(incoming) ? incoming : crypto.randomUUID(),
         start: performance.now(),
-        ip: clientIp(request, server, deps.config.trustProxy),
+        server,
       }
       metas.set(request, meta)
       set.headers['x-request-id'] = meta.id
@@ -50,7 +52,7 @@ export function requestPlugin(deps: Deps) {
         !request.headers.has('x-api-key') &&
         !hasStreamToken(request)
       ) {
-        limitByIp(deps, meta.ip)
+        limitByIp(deps, request)
       }
     })
     .onAfterResponse({ as: 'global' }, ({ request, route, set, responseValue }) => {
@@ -71,11 +73,7 @@ export function requestPlugin(deps: Deps) {
 }
 
 /** The client address: the socket's peer, or the last X-Forwarded-For hop behind a trusted proxy. */
-function clientIp(
-  request: Request,
-  server: { requestIP(r: Request): { address: string } | null } | null,
-  trustProxy: boolean,
-) {
+function clientIp(request: Request, server: Server, trustProxy: boolean) {
   if (trustProxy) {
     const forwarded = request.headers.get('x-forwarded-for')
     const last = forwarded?.split(',').at(-1)?.trim()
@@ -84,8 +82,13 @@ function clientIp(
   return server?.requestIP(request)?.address ?? 'unknown'
 }
 
-/** Counts one request against the client IP; over the limit it is a 429 with Retry-After. */
-export function limitByIp(deps: Deps, ip: string) {
+/**
+ * Counts one request against the client IP; over the limit it is a 429 with Retry-After.
+ * The address is only looked up here: most requests carry a credential and never need it.
+ */
+export function limitByIp(deps: Deps, request: Request) {
+  if (!deps.limits.ip.enabled) return
+  const ip = clientIp(request, requestMeta(request).server, deps.config.trustProxy)
   const d = deps.limits.ip.take(`ip:${ip}`)
   if (d.allowed) return
   throw new AppError(

@@ -1,6 +1,6 @@
 import type { Deps } from '../../deps'
 import { authenticate, presentedSecret } from '../../http/auth'
-import { limitByIp, requestMeta } from '../../http/request'
+import { limitByIp } from '../../http/request'
 import { AppError } from '../../lib/errors'
 import type { StreamCredential } from './hub'
 import { CLOSE } from './protocol'
@@ -23,7 +23,7 @@ export async function upgradeCredential(
   if (queryToken) {
     const actor = await resolveStreamToken(deps, queryToken).catch((e) => {
       // A failed ?token= counts against the client's address, like any failed credential.
-      limitByIp(deps, requestMeta(request).ip)
+      limitByIp(deps, request)
       throw e
     })
     return { actor, secret: queryToken }
