@@ -1,21 +1,36 @@
 import { Elysia } from 'elysia'
 import { AppError } from '../lib/errors'
 import { readCapped } from '../lib/read'
+import { MAX_JSON_DEPTH, nestsDeeperThan, unstorable } from '../lib/storable'
 
 /**
  * Reads a request body as JSON with a byte limit enforced while reading, so a chunked
- * body with no Content-Length cannot make us buffer more than the limit.
+ * body with no Content-Length cannot make us buffer more than the limit. A body nested
+ * deeper than any real document is refused before it is parsed (recursive code further on
+ * would overflow the stack on it), and one holding text no database can store (NUL, an
+ * unpaired surrogate) after.
  */
 export async function readJson(request: Request, limit: number): Promise<unknown> {
   const text = await readText(request, limit)
   // An empty body is an empty object: optional bodies take their defaults, required fields say so.
   if (text.trim() === '') return {}
+  if (nestsDeeperThan(text))
+    throw new AppError('invalid_json', `The request body nests deeper than ${MAX_JSON_DEPTH} levels`)
+  let value: unknown
   try {
-    return JSON.parse(text)
+    value = JSON.parse(text)
   } catch {
     throw new AppError('invalid_json', 'The request body is not valid JSON')
   }
+  if (unstorable(value)) throw unstorableInput('The request body')
+  return value
 }
+
+export const unstorableInput = (where: string) =>
+  new AppError(
+    'invalid_request',
+    `${where} holds a NUL character or an unpaired surrogate, which cannot be stored`,
+  )
 
 export async function readText(request: Request, limit: number): Promise<string> {
   const declared = request.headers.get('content-length')

@@ -76,7 +76,8 @@ export function docsPlugin() {
     .get(
       '/docs/assets/:file',
       ({ params, status }) => {
-        const asset = assets[params.file as keyof typeof assets]
+        // Own keys only: `constructor` or `__proto__` must not reach the prototype.
+        const asset = Object.hasOwn(assets, params.file) ? assets[params.file as keyof typeof assets] : null
         if (!asset) return status(404, { error: 'No such asset', code: 'not_found' })
         return new Response(Bun.file(asset.path), {
           headers: { 'content-type': asset.type, 'cache-control': 'public, max-age=86400' },

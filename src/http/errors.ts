@@ -1,4 +1,5 @@
 import { Elysia, ValidationError } from 'elysia'
+import { isUnstorableText } from '../db/errors'
 import type { Deps } from '../deps'
 import { AppError, type ErrorBody, errorBody } from '../lib/errors'
 import { requestMeta } from './request'
@@ -36,6 +37,11 @@ export function errorPlugin(deps: Deps) {
           code: 'not_found',
         })
       }
+      if (isUnstorableText(error))
+        return reply(400, {
+          error: 'The request holds text that cannot be stored (a NUL character or an unpaired surrogate)',
+          code: 'invalid_request',
+        })
       deps.log.error('unhandled error', { requestId: requestMeta(request).id, code: String(code), error })
       return reply(500, { error: 'Internal error', code: 'internal_error' })
     },

@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import type { Deps } from '../deps'
 import { AppError } from '../lib/errors'
 import { rateLimitHeaders } from '../lib/ratelimit'
+import { unstorableText } from '../lib/storable'
 
 type Server = { requestIP(r: Request): { address: string } | null } | null
 
@@ -35,41 +36,64 @@ export function requestPlugin(deps: Deps) {
     'HTTP request latency by route',
     [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
   )
-  return new Elysia({ name: 'switchboard.request' })
-    .onRequest(({ request, set, server }) => {
-      const incoming = request.headers.get('x-request-id')
-      const meta = {
-        id: incoming && INCOMING_ID.test(incoming) ? incoming : crypto.randomUUID(),
-        start: performance.now(),
-        server,
-      }
-      metas.set(request, meta)
-      set.headers['x-request-id'] = meta.id
-      // Requests without a credential are limited per client IP (credentials are limited where
-      // they are used; a stream's ?token= counts against the IP only when it fails).
-      if (
-        !request.headers.has('authorization') &&
-        !request.headers.has('x-api-key') &&
-        !hasStreamToken(request)
-      ) {
-        limitByIp(deps, request)
-      }
-    })
-    .onAfterResponse({ as: 'global' }, ({ request, route, set, responseValue }) => {
-      const meta = requestMeta(request)
-      const ms = performance.now() - meta.start
-      const status = responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200)
-      const routeLabel = route || 'unmatched'
-      requests.inc({ route: routeLabel, method: request.method, status: String(status) })
-      latency.observe({ route: routeLabel }, ms / 1000)
-      deps.log.info('request', {
-        requestId: meta.id,
-        method: request.method,
-        route: routeLabel,
-        status,
-        durationMs: Math.round(ms * 100) / 100,
+  return (
+    new Elysia({ name: 'switchboard.request' })
+      .onRequest(({ request, set, server }) => {
+        const incoming = request.headers.get('x-request-id')
+        const meta = {
+          id: incoming && INCOMING_ID.test(incoming) ? incoming : crypto.randomUUID(),
+          start: performance.now(),
+          server,
+        }
+        metas.set(request, meta)
+        set.headers['x-request-id'] = meta.id
+        // Requests without a credential are limited per client IP (credentials are limited where
+        // they are used; a stream's ?token= counts against the IP only when it fails).
+        if (
+          !request.headers.has('authorization') &&
+          !request.headers.has('x-api-key') &&
+          !hasStreamToken(request)
+        ) {
+          limitByIp(deps, request)
+        }
       })
-    })
+      // Path parameters and query values reach filters and lookups: refuse text no database can
+      // store (Postgres fails on NUL) before validation, the same way on both databases.
+      .onTransform({ as: 'global' }, ({ params, query }) => {
+        if (hasUnstorable(params) || hasUnstorable(query))
+          throw new AppError(
+            'invalid_request',
+            'The path or query holds a NUL character or an unpaired surrogate, which cannot be stored',
+          )
+      })
+      .onAfterResponse({ as: 'global' }, ({ request, route, set, responseValue }) => {
+        const meta = requestMeta(request)
+        const ms = performance.now() - meta.start
+        const status = responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200)
+        const routeLabel = route || 'unmatched'
+        requests.inc({ route: routeLabel, method: request.method, status: String(status) })
+        latency.observe({ route: routeLabel }, ms / 1000)
+        deps.log.info('request', {
+          requestId: meta.id,
+          method: request.method,
+          route: routeLabel,
+          status,
+          durationMs: Math.round(ms * 100) / 100,
+        })
+      })
+  )
+}
+
+function hasUnstorable(values: Record<string, unknown> | undefined) {
+  for (const k in values) {
+    const v = values[k]
+    if (unstorableText(k)) return true
+    if (
+      typeof v === 'string' ? unstorableText(v) : Array.isArray(v) && v.some((x) => unstorableText(String(x)))
+    )
+      return true
+  }
+  return false
 }
 
 /** The client address: the socket's peer, or the last X-Forwarded-For hop behind a trusted proxy. */

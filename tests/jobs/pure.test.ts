@@ -1,9 +1,10 @@
 import { describe, expect, test } from 'bun:test'
 import { gzipSync } from 'node:zlib'
 import { readCapped } from '../../src/lib/read'
+import { unstorable } from '../../src/lib/storable'
 import { mayReport, sideOf } from '../../src/modules/jobs/access'
 import { callbackUrlShape, stripSwitchboardMeta } from '../../src/modules/jobs/envelope'
-import { decoded, excerpt, resultOf, unstorable } from '../../src/modules/jobs/result'
+import { decoded, excerpt, resultOf } from '../../src/modules/jobs/result'
 import type { Actor } from '../../src/modules/tokens/actor'
 
 const enc = (s: string) => new TextEncoder().encode(s)

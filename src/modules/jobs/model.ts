@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { NextCursor, NullableTimestamp, Timestamp, Uuid } from '../../http/schemas'
-import { unstorable } from './result'
+import { unstorable } from '../../lib/storable'
 
 export const JobParams = z.object({ jobId: Uuid })
 

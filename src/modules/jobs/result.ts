@@ -1,5 +1,6 @@
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib'
 import type { JsonValue } from '../../db/schema/types'
+import { unstorable } from '../../lib/storable'
 
 /**
  * Undoes a Content-Encoding (the outbound client passes bytes through as they came),
@@ -13,30 +14,6 @@ export function decoded(bytes: Uint8Array, encoding: string | null, cap: number)
   if (e === 'deflate') return inflateSync(bytes, opts)
   if (e === 'br') return brotliDecompressSync(bytes, opts)
   throw new Error(`unsupported content-encoding ${e}`)
-}
-
-/** NUL, or half of a surrogate pair: text Postgres refuses in jsonb (NUL in text columns too). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
-
-/** True when a JSON value holds text that Postgres cannot store, so neither database is asked to. */
-export function unstorable(value: unknown): boolean {
-  // A loop, not recursion: a deeply nested body must not overflow the stack.
-  const todo: unknown[] = [value]
-  while (todo.length > 0) {
-    const v = todo.pop()
-    if (typeof v === 'string') {
-      if (UNSTORABLE.test(v)) return true
-    } else if (Array.isArray(v)) {
-      for (const inner of v) todo.push(inner)
-    } else if (typeof v === 'object' && v !== null) {
-      for (const [k, inner] of Object.entries(v)) {
-        if (UNSTORABLE.test(k)) return true
-        todo.push(inner)
-      }
-    }
-  }
-  return false
 }
 
 /**
