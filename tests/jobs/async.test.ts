@@ -85,7 +85,8 @@ describe('async lane: delivery and outcomes', () => {
     expect(JSON.parse(seen.body)).toEqual({ task: 'sum', _switchboard: { trace: 't-1' } })
     expect(job.result).toEqual({ answer: 42, echoed: seen.body })
     expect(seen.headers['x-switchboard-job-id']).toBe(jobId)
-    expect(seen.headers['x-switchboard-job-status-url']).toBe(`${sb.url}/api/jobs/${jobId}`)
+    // No SWITCHBOARD_PUBLIC_URL: the path alone, never an origin taken from the request.
+    expect(seen.headers['x-switchboard-job-status-url']).toBe(`/api/jobs/${jobId}`)
     expect(seen.headers['x-switchboard-caller']).toBe(caller.agent.permanentId)
     expect(seen.headers['x-switchboard-connection']).toBe(conn.id)
     expect(seen.headers.authorization).toBe('Bearer endpoint-secret-9876')

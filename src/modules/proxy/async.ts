@@ -39,7 +39,8 @@ export async function callAsync({
     callbackUrl: callback,
   })
   const poll = pollPath(job.id)
-  const origin = deps.config.publicUrl ?? new URL(request.url).origin
+  // Never from the request (Host, X-Forwarded-*): the agent sends its token to this URL.
+  const origin = deps.config.publicUrl ?? ''
   startDelivery(deps, {
     jobId: job.id,
     hop,
