@@ -6,12 +6,15 @@ import { peerOver, planFor, upstreamError } from './engine'
 import { answerHeaders, sendHop } from './forward'
 import { parseProtocol } from './routing'
 
-/** Counts a proxy call against the caller's credential; the headers go on every lane's answer. */
+/**
+ * Counts a proxy call against the calling agent — not its token: an agent holding several
+ * live tokens (a rotation's grace) has one budget. The headers go on every lane's answer.
+ */
 export function limitCaller(ctx: Ctx<AgentActor>): Record<string, string> {
-  const d = ctx.deps.limits.proxy.take(`token:${ctx.actor.tokenId}`)
+  const d = ctx.deps.limits.proxy.take(`agent:${ctx.actor.agentId}`)
   const headers = rateLimitHeaders(d)
   if (!d.allowed)
-    throw new AppError('rate_limited', 'Too many proxy calls for this token; retry later', undefined, headers)
+    throw new AppError('rate_limited', 'Too many proxy calls for this agent; retry later', undefined, headers)
   return headers
 }
 
