@@ -12,6 +12,8 @@ export type FirstDelivery = {
   headers: Headers
   body: Uint8Array
   call: CallContext
+  /** The agent is in another workspace than the caller: failures are told without details. */
+  foreign: boolean
 }
 
 const inFlight = new WeakMap<Deps, Set<Promise<void>>>()
@@ -58,7 +60,7 @@ async function deliver(deps: Deps, d: FirstDelivery) {
       const error =
         sent.kind === 'timeout' || sent.kind === 'aborted'
           ? timedOut
-          : upstreamError(sent, 'bad_gateway').message
+          : upstreamError(sent, 'bad_gateway', { foreign: d.foreign }).message
       outcome = { status: 'failed', error, httpStatus: null }
     } else {
       const res = sent.response

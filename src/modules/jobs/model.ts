@@ -36,7 +36,10 @@ export const CallbackDelivery = z
     nextAttemptAt: NullableTimestamp,
     lastAttemptAt: NullableTimestamp,
     lastHttpStatus: z.number().int().nullable(),
-    lastError: z.string().nullable(),
+    lastError: z
+      .string()
+      .nullable()
+      .describe("The last attempt's error; the target's side reads only that it was not delivered"),
     createdAt: Timestamp,
     finishedAt: NullableTimestamp,
     attemptLog: z.array(CallbackAttempt).optional().describe('Every attempt, oldest first (on a single job)'),

@@ -6,8 +6,15 @@ type Attempt = Row<'webhookAttempts'>
 
 const iso = (d: Date | null) => d?.toISOString() ?? null
 
-/** The callback as a job shows it; its URL only to the caller's side, whose URL it is. */
+/** What the target's side reads instead of an attempt's error, which may name the caller's host. */
+export const CALLBACK_NOT_DELIVERED = 'The callback was not delivered'
+
+/**
+ * The callback as a job shows it. Its URL, and the errors of its attempts (which may name the
+ * URL's host or address), only to the caller's side, whose URL it is.
+ */
 export function deliveryView(d: Delivery, side: 'caller' | 'target', attempts?: Attempt[]) {
+  const errorText = (e: string | null) => (e === null || side === 'caller' ? e : CALLBACK_NOT_DELIVERED)
   return {
     id: d.id,
     webhookId: d.messageId,
@@ -18,7 +25,7 @@ export function deliveryView(d: Delivery, side: 'caller' | 'target', attempts?: 
     nextAttemptAt: d.status === 'pending' ? iso(d.nextAttemptAt) : null,
     lastAttemptAt: iso(d.lastAttemptAt),
     lastHttpStatus: d.lastHttpStatus,
-    lastError: d.lastError,
+    lastError: errorText(d.lastError),
     createdAt: d.createdAt.toISOString(),
     finishedAt: iso(d.finishedAt),
     ...(attempts
@@ -27,7 +34,7 @@ export function deliveryView(d: Delivery, side: 'caller' | 'target', attempts?: 
             attempt: a.attempt,
             at: a.at.toISOString(),
             httpStatus: a.httpStatus,
-            error: a.error,
+            error: errorText(a.error),
             durationMs: a.durationMs,
           })),
         }

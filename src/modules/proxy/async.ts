@@ -44,6 +44,7 @@ export async function callAsync({
   startDelivery(deps, {
     jobId: job.id,
     hop,
+    foreign: hop.agent.workspaceId !== actor.workspaceId,
     headers: new Headers(request.headers),
     body,
     call: {

@@ -41,11 +41,22 @@ export async function peerOver(deps: Deps, connectionId: string, caller: AgentAc
   return conn.agentId === caller.agentId ? conn.targetAgentId : conn.agentId
 }
 
-/** An outbound failure as the caller sees it: a timeout is 504 on the sync lane, everything else 502. */
+/**
+ * An outbound failure as the caller sees it: a timeout is 504 on the sync lane, everything
+ * else 502. A caller of another workspace (across a board connection) learns only that the
+ * agent could not be reached: the host, its address and the rule that refused it are the
+ * owner's business (its health checks show them).
+ */
 export function upstreamError(
   f: SendFailure,
   timeoutCode: 'gateway_timeout' | 'bad_gateway' = 'gateway_timeout',
+  opts: { foreign?: boolean } = {},
 ) {
+  if (opts.foreign) {
+    if (f.kind === 'timeout') return new AppError(timeoutCode, 'The agent did not answer in time')
+    if (f.kind === 'aborted') return new AppError('bad_gateway', 'The call was aborted')
+    return new AppError('bad_gateway', 'The agent could not be reached')
+  }
   switch (f.kind) {
     case 'timeout':
       return new AppError(timeoutCode, `The agent did not answer in time (${f.message})`)

@@ -53,7 +53,9 @@ export async function callSync({
     { timeoutMs: ctx.deps.config.timeouts.syncMs, signal: request.signal },
   )
   if (!sent.ok) {
-    const e = upstreamError(sent)
+    const e = upstreamError(sent, 'gateway_timeout', {
+      foreign: hop.agent.workspaceId !== ctx.actor.workspaceId,
+    })
     throw new AppError(e.code, e.message, e.details, { ...limitHeaders, ...hop.answerHeaders })
   }
   const { response } = sent
