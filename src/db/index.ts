@@ -1,6 +1,6 @@
 import { Database as BunSqlite } from 'bun:sqlite'
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { sql } from 'drizzle-orm'
 import { type BunSQLiteDatabase, drizzle as drizzleSqlite } from 'drizzle-orm/bun-sqlite'
@@ -59,7 +59,12 @@ export async function openDatabase(config: Config['database']): Promise<Database
 }
 
 function openSqlite(path: string): Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+    // Created by us, owner-only, whatever the directory and umask allow; SQLite gives the
+    // -wal and -shm files it creates the database file's mode.
+    closeSync(openSync(path, 'a', 0o600))
+  }
   const client = new BunSqlite(path, { create: true, strict: true })
   client.exec('PRAGMA journal_mode = WAL')
   client.exec('PRAGMA synchronous = NORMAL')
