@@ -2,7 +2,7 @@ import { Elysia, ValidationError } from 'elysia'
 import { isUnstorableText } from '../db/errors'
 import type { Deps } from '../deps'
 import { AppError, type ErrorBody, errorBody } from '../lib/errors'
-import { requestMeta } from './request'
+import { limitByIp, requestMeta } from './request'
 
 /**
  * The one place errors become HTTP answers. Known errors keep their code; validation and
@@ -21,7 +21,16 @@ export function errorPlugin(deps: Deps) {
       }
       // Elysia wraps what a parse hook throws (our body limit and JSON errors) in a ParseError.
       const known = error instanceof AppError ? error : (error as { cause?: unknown })?.cause
-      if (known instanceof AppError) return reply(known.status, errorBody(known), known.headers)
+      if (known instanceof AppError) {
+        if (known.countsAsGuess) {
+          try {
+            limitByIp(deps, request)
+          } catch (limited) {
+            if (limited instanceof AppError) return reply(limited.status, errorBody(limited), limited.headers)
+          }
+        }
+        return reply(known.status, errorBody(known), known.headers)
+      }
       if (code === 'VALIDATION' && error instanceof ValidationError && error.type !== 'response') {
         return reply(400, {
           error: `Invalid ${error.type === 'body' ? 'request body' : error.type}`,

@@ -29,6 +29,11 @@ export type ErrorCode = keyof typeof ERROR_STATUS
 
 export class AppError extends Error {
   readonly status: number
+  /**
+   * The answer would confirm a guess about someone else's secret (a taken token): it is
+   * counted against the client's IP limit like a failed credential (see http/errors.ts).
+   */
+  countsAsGuess = false
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -38,6 +43,16 @@ export class AppError extends Error {
     super(message)
     this.status = ERROR_STATUS[code]
   }
+}
+
+/**
+ * An agent id or token that is taken — in this workspace or any other, now or ever: one
+ * answer for all of them, so it tells nothing about which, or whose, and it counts as a guess.
+ */
+export function takenAgentIdentity(): AppError {
+  const e = new AppError('conflict', 'An agent with this id or these credentials cannot be registered')
+  e.countsAsGuess = true
+  return e
 }
 
 export const notFound = (what: string) => new AppError('not_found', `${what} not found`)

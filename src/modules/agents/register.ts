@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm'
 import type { Orm } from '../../db'
 import type { Protocols } from '../../db/schema/types'
 import type { Ctx, Deps } from '../../deps'
-import { AppError, notFound } from '../../lib/errors'
+import { AppError, notFound, takenAgentIdentity } from '../../lib/errors'
 import { newId, newPermanentId } from '../../lib/ids'
 import { recordAudit } from '../audit/record'
 import type { WorkspaceActor } from '../tokens/actor'
@@ -64,7 +64,7 @@ export async function replaceCapabilityRows(
 async function insertAgent(deps: Deps, tx: Orm, row: Omit<AgentRow, 'permanentId'>): Promise<AgentRow> {
   const { agents } = deps.db.t
   const [taken] = await tx.select({ id: agents.id }).from(agents).where(eq(agents.id, row.id))
-  if (taken) throw new AppError('conflict', 'An agent with this id already exists')
+  if (taken) throw takenAgentIdentity()
   for (;;) {
     const full = { ...row, permanentId: newPermanentId() }
     const [clash] = await tx

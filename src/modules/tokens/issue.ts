@@ -2,8 +2,9 @@ import { and, eq, gt, isNull, or } from 'drizzle-orm'
 import type { Orm } from '../../db'
 import { isUniqueViolation } from '../../db/errors'
 import type { Deps } from '../../deps'
-import { AppError } from '../../lib/errors'
+import { AppError, takenAgentIdentity } from '../../lib/errors'
 import { newId } from '../../lib/ids'
+import { estimatedBits, MIN_TOKEN_BITS } from './entropy'
 import { displayPrefix, generateSecret, hashSecret, isValidPregenerated } from './format'
 
 /**
@@ -26,6 +27,13 @@ export async function issueAgentToken(
       'A pre-generated token must be 32–256 printable characters and may not begin with tk_ or wk_',
     )
   }
+  if (input.pregenerated !== undefined && estimatedBits(input.pregenerated) < MIN_TOKEN_BITS) {
+    throw new AppError(
+      'invalid_request',
+      `A pre-generated token must carry at least ${MIN_TOKEN_BITS} bits of randomness; repeats, runs and ` +
+        'patterns count for little (use e.g. 24 random bytes as hex or base64url)',
+    )
+  }
   const token = input.pregenerated ?? generateSecret('agent')
   const now = deps.clock.now()
   const row = {
@@ -41,7 +49,7 @@ export async function issueAgentToken(
   try {
     await tx.insert(deps.db.t.agentTokens).values(row)
   } catch (e) {
-    if (isUniqueViolation(e)) throw new AppError('conflict', 'This token is already in use; generate another')
+    if (isUniqueViolation(e)) throw takenAgentIdentity()
     throw e
   }
   return { token, row }

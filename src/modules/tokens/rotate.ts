@@ -6,6 +6,21 @@ import type { AgentActor, WorkspaceActor } from './actor'
 import { issueAgentToken, liveTokens } from './issue'
 
 /**
+ * An agent rotating its own expiring token must not make it everlasting: without a TTL of
+ * its own (given, or the agent's), the new token lives as long as the presenting one was
+ * issued for. The owner (a workspace key) may still issue a token without an expiry.
+ */
+function selfLifetime(
+  actor: WorkspaceActor | AgentActor,
+  live: { id: string; expiresAt: Date | null; createdAt: Date }[],
+): number | null {
+  if (actor.kind !== 'agent') return null
+  const presented = live.find((t) => t.id === actor.tokenId)
+  if (!presented?.expiresAt) return null
+  return Math.max(60, Math.round((presented.expiresAt.getTime() - presented.createdAt.getTime()) / 1000))
+}
+
+/**
  * Issues a new token and ends the old ones: at once, or after `graceSeconds` so a fleet
  * can roll over. Callable with the workspace key or with the agent's own current token.
  */
@@ -38,7 +53,7 @@ export async function rotateToken({
     const { token, row } = await issueAgentToken(deps, tx, {
       agentId: agent.id,
       workspaceId: agent.workspaceId,
-      ttlSeconds: input.ttlSeconds ?? agent.tokenTtlSeconds,
+      ttlSeconds: input.ttlSeconds ?? agent.tokenTtlSeconds ?? selfLifetime(actor, old),
     })
     await recordAudit(deps, tx, {
       workspaceId: agent.workspaceId,

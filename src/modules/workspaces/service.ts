@@ -1,8 +1,8 @@
-import { and, asc, count, eq, gt, isNull } from 'drizzle-orm'
+import { and, asc, count, eq, gt, isNull, ne, or } from 'drizzle-orm'
 import { isUniqueViolation } from '../../db/errors'
 import type { Ctx, Deps } from '../../deps'
 import { idCursor, page } from '../../lib/cursor'
-import { AppError, conflict, notFound } from '../../lib/errors'
+import { AppError, conflict, invalid, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { recordAudit } from '../audit/record'
 import type { AdminActor, SystemActor, WorkspaceActor } from '../tokens/actor'
@@ -111,6 +111,7 @@ export async function createKey({
   input: { name: string; expiresInSeconds?: number | undefined }
 }) {
   const { deps, actor } = ctx
+  const { workspaceKeys: k } = deps.db.t
   const now = deps.clock.now()
   const apiKey = generateSecret('workspace')
   const row = {
@@ -124,7 +125,18 @@ export async function createKey({
     createdAt: now,
   }
   await deps.db.tx(async (tx) => {
-    await tx.insert(deps.db.t.workspaceKeys).values(row)
+    // A key may not outlive the key that makes it: a leaked short-lived key must not mint a lasting one.
+    const [parent] = await tx.select({ expiresAt: k.expiresAt }).from(k).where(eq(k.id, actor.keyId))
+    const limit = parent?.expiresAt ?? null
+    if (limit) {
+      if (row.expiresAt === null) row.expiresAt = limit
+      else if (row.expiresAt > limit)
+        throw invalid(
+          `A key may not outlive the key that creates it; this one expires at ${limit.toISOString()}`,
+          { maxExpiresAt: limit.toISOString() },
+        )
+    }
+    await tx.insert(k).values(row)
     await recordAudit(deps, tx, {
       workspaceId: actor.workspaceId,
       action: 'workspace_key_created',
@@ -161,7 +173,10 @@ export async function listKeys({
   return { keys: items.map(keyView), nextCursor }
 }
 
-/** Revokes a key at once. The last live key of a workspace cannot be revoked: nobody could manage it after. */
+/**
+ * Revokes a key at once. The last usable key of a workspace (not revoked, not expired) cannot
+ * be revoked: nobody could manage the workspace after.
+ */
 export async function revokeKey({ ctx, input }: { ctx: Ctx<WorkspaceActor>; input: { id: string } }) {
   const { deps, actor } = ctx
   const { workspaceKeys: k } = deps.db.t
@@ -172,14 +187,21 @@ export async function revokeKey({ ctx, input }: { ctx: Ctx<WorkspaceActor>; inpu
       .from(k)
       .where(and(eq(k.id, input.id), eq(k.workspaceId, actor.workspaceId), isNull(k.revokedAt)))
     if (!row) throw notFound('Key')
-    const [live] = await tx
+    const [others] = await tx
       .select({ n: count() })
       .from(k)
-      .where(and(eq(k.workspaceId, actor.workspaceId), isNull(k.revokedAt)))
-    if ((live?.n ?? 0) <= 1) {
+      .where(
+        and(
+          eq(k.workspaceId, actor.workspaceId),
+          ne(k.id, row.id),
+          isNull(k.revokedAt),
+          or(isNull(k.expiresAt), gt(k.expiresAt, now)),
+        ),
+      )
+    if ((others?.n ?? 0) === 0) {
       throw new AppError(
         'conflict',
-        'This is the last key of the workspace; create another before revoking it',
+        'This is the last usable key of the workspace; create another before revoking it',
       )
     }
     await tx.update(k).set({ revokedAt: now }).where(eq(k.id, row.id))
