@@ -174,6 +174,10 @@ describe('who stands where to a job', () => {
     expect(sideOf(job, agent('t', 'w2'))).toBe('target')
     expect(sideOf(job, agent('f', 'w2'))).toBe('target')
     expect(sideOf(job, agent('other'))).toBeNull()
+    // The same id in the wrong workspace is nobody (ids from before they were reserved).
+    expect(sideOf(job, agent('c', 'w2'))).toBeNull()
+    expect(sideOf(job, agent('t', 'w1'))).toBeNull()
+    expect(sideOf(job, agent('f', 'w3'))).toBeNull()
     expect(sideOf(job, key('w1'))).toBe('caller')
     expect(sideOf(job, key('w2'))).toBe('target')
     expect(sideOf(job, key('w3'))).toBeNull()
@@ -181,8 +185,9 @@ describe('who stands where to a job', () => {
   })
 
   test('only the target or the handling fallback reports', () => {
-    expect(mayReport(job, agent('t'))).toBe(true)
-    expect(mayReport(job, agent('f'))).toBe(true)
+    expect(mayReport(job, agent('t', 'w2'))).toBe(true)
+    expect(mayReport(job, agent('f', 'w2'))).toBe(true)
+    expect(mayReport(job, agent('t', 'w1'))).toBe(false)
     expect(mayReport(job, agent('c'))).toBe(false)
     expect(mayReport(job, key('w2'))).toBe(false)
   })

@@ -32,18 +32,24 @@ describe('who sees what', () => {
       token: a1.token,
       body: { toAgentId: a2.id, payload: { hi: 1 } },
     })
-    // An event of workspace A about a1 with b1 (another workspace) as its peer, as a board
-    // connection's job would append it.
+    // An event about a1 with b1 (another workspace) as its peer, as a board connection's job
+    // appends it: one copy in each workspace. Each agent sees its own workspace's copy, once.
     const deps = live.deps
-    await deps.db.tx((tx) =>
-      appendEvent(deps, tx, {
-        workspaceId: A.id,
-        type: 'job.created',
-        agentId: a1.id,
-        peerAgentId: b1.id,
-        data: { agentId: a1.id, peer: b1.id },
-      }),
-    )
+    const copies = await deps.db.tx(async (tx) => {
+      const ids: number[] = []
+      for (const workspaceId of [A.id, B.id]) {
+        ids.push(
+          await appendEvent(deps, tx, {
+            workspaceId,
+            type: 'job.created',
+            agentId: a1.id,
+            peerAgentId: b1.id,
+            data: { agentId: a1.id, peer: b1.id },
+          }),
+        )
+      }
+      return ids
+    })
     // Barriers: a last change for each agent, after everything above.
     await live.heartbeat(a1, 'idle')
     await live.heartbeat(a2, 'idle')
@@ -68,10 +74,17 @@ describe('who sees what', () => {
       st(a1.id),
       st(a2.id),
     ])
-    expect(seen(wB)).toEqual([st(b1.id), st(b1.id)])
+    expect(seen(wB)).toEqual([st(b1.id), `job.created:${a1.id}:${b1.id}`, st(b1.id)])
     expect(seen(t1)).toEqual([st(a1.id), `job.created:${a1.id}:${b1.id}`, st(a1.id)])
     expect(seen(t2)).toEqual([st(a2.id), `message.received:${a2.id}:`, st(a2.id)])
     expect(seen(tb)).toEqual([st(b1.id), `job.created:${a1.id}:${b1.id}`, st(b1.id)])
+    const copyOf = (s: TestSocket) => s.events.find((e) => e.type === 'job.created')!.id
+    expect([copyOf(wA), copyOf(t1), copyOf(wB), copyOf(tb)]).toEqual([
+      copies[0],
+      copies[0],
+      copies[1],
+      copies[1],
+    ])
     const message = wA.events.find((e) => e.type === 'message.received')!
     expect(message.data).toMatchObject({ from: a1.id, fromPermanentId: a1.permanentId, payload: { hi: 1 } })
     for (const s of [wA, wB, t1, t2, tb]) {

@@ -112,6 +112,20 @@ export const agents = pgTable(
   ],
 )
 
+/**
+ * Every agent id ever issued, UUID and permanent id, kept when the agent is deleted (the
+ * agents row goes; this one stays with `deletedAt`): neither id is ever issued again, so
+ * nothing that still names a deleted agent — jobs, events, caches, another workspace's
+ * registration — can ever reach a different one. No foreign key: it outlives its agent.
+ */
+export const agentIds = pgTable('agent_ids', {
+  id: id().primaryKey(),
+  permanentId: text('permanent_id').notNull().unique(),
+  workspaceId: id('workspace_id').notNull(),
+  createdAt: ts('created_at').notNull(),
+  deletedAt: ts('deleted_at'),
+})
+
 export const agentTokens = pgTable(
   'agent_tokens',
   {

@@ -29,6 +29,7 @@ export async function orchestration({
     agentViews(deps, items),
     connectionsOf(
       deps,
+      actor.workspaceId,
       items.map((r) => r.id),
     ),
   ])

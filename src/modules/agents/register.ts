@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm'
 import type { Orm } from '../../db'
+import { isUniqueViolation } from '../../db/errors'
 import type { Protocols } from '../../db/schema/types'
 import type { Ctx, Deps } from '../../deps'
 import { AppError, notFound, takenAgentIdentity } from '../../lib/errors'
@@ -60,18 +61,34 @@ export async function replaceCapabilityRows(
   )
 }
 
-/** Inserts an agent row under a fresh permanent id (re-drawn on the rare collision). */
+/**
+ * Inserts an agent row under a fresh permanent id, after reserving both ids for good in
+ * `agent_ids` (see ADR 0005): an id that exists, or ever existed, in any workspace is taken.
+ */
 async function insertAgent(deps: Deps, tx: Orm, row: Omit<AgentRow, 'permanentId'>): Promise<AgentRow> {
-  const { agents } = deps.db.t
-  const [taken] = await tx.select({ id: agents.id }).from(agents).where(eq(agents.id, row.id))
+  const { agents, agentIds } = deps.db.t
+  const [taken] = await tx.select({ id: agentIds.id }).from(agentIds).where(eq(agentIds.id, row.id))
   if (taken) throw takenAgentIdentity()
   for (;;) {
     const full = { ...row, permanentId: newPermanentId() }
     const [clash] = await tx
-      .select({ id: agents.id })
-      .from(agents)
-      .where(eq(agents.permanentId, full.permanentId))
+      .select({ id: agentIds.id })
+      .from(agentIds)
+      .where(eq(agentIds.permanentId, full.permanentId))
     if (clash) continue
+    try {
+      await tx.insert(agentIds).values({
+        id: full.id,
+        permanentId: full.permanentId,
+        workspaceId: full.workspaceId,
+        createdAt: full.createdAt,
+        deletedAt: null,
+      })
+    } catch (e) {
+      // Postgres: a concurrent registration took the id between our check and insert.
+      if (isUniqueViolation(e)) throw takenAgentIdentity()
+      throw e
+    }
     await tx.insert(agents).values(full)
     return full
   }

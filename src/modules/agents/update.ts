@@ -129,7 +129,7 @@ export async function updateAgent({
     return updated!
   })
   // Cached credentials and proxy routes of this agent are stale now (on every instance).
-  deps.credentials.invalidateAgent(row.id)
+  await deps.credentials.invalidateAgent(row.id)
   return oneAgentView(deps, row)
 }
 
@@ -217,10 +217,14 @@ async function changeCapabilities(
   })
 }
 
-/** Deletes the agent for good: its tokens die with it, at once. */
+/**
+ * Deletes the agent for good: its tokens die with it, at once. Its ids stay reserved (ADR
+ * 0005), and before the answer every cache that could still route to it or accept its token
+ * — on this instance and, on Postgres, on every other — has dropped it.
+ */
 export async function deleteAgent({ ctx, input }: { ctx: Ctx<WorkspaceActor>; input: { agentId: string } }) {
   const { deps, actor } = ctx
-  const { agents } = deps.db.t
+  const { agents, agentIds } = deps.db.t
   const gone = await deps.db.tx(async (tx) => {
     const agent = await findAgent(deps, actor.workspaceId, input.agentId, tx)
     await tx
@@ -228,6 +232,7 @@ export async function deleteAgent({ ctx, input }: { ctx: Ctx<WorkspaceActor>; in
       .set({ fallbackAgentId: null })
       .where(and(eq(agents.workspaceId, actor.workspaceId), eq(agents.fallbackAgentId, agent.id)))
     await tx.delete(agents).where(eq(agents.id, agent.id))
+    await tx.update(agentIds).set({ deletedAt: deps.clock.now() }).where(eq(agentIds.id, agent.id))
     await recordAudit(deps, tx, {
       workspaceId: actor.workspaceId,
       agentId: agent.id,
@@ -237,6 +242,6 @@ export async function deleteAgent({ ctx, input }: { ctx: Ctx<WorkspaceActor>; in
     })
     return agent
   })
-  deps.credentials.invalidateAgent(gone.id)
+  await deps.bus.publishConfirmed('invalidate', { agentId: gone.id, agentDeleted: gone.id })
   return { id: gone.id, permanentId: gone.permanentId, deleted: true as const }
 }

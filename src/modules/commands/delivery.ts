@@ -8,6 +8,7 @@ import { queuedEventData } from './view'
  */
 export async function waitingCommands(
   deps: Pick<Deps, 'db'>,
+  workspaceId: string,
   agentId: string,
   permanentId: string,
   limit = 500,
@@ -16,7 +17,7 @@ export async function waitingCommands(
   const rows = await deps.db.orm
     .select()
     .from(c)
-    .where(and(eq(c.agentId, agentId), eq(c.status, 'queued')))
+    .where(and(eq(c.workspaceId, workspaceId), eq(c.agentId, agentId), eq(c.status, 'queued')))
     .orderBy(asc(c.id))
     .limit(limit)
   return rows.map((r) => ({

@@ -80,6 +80,7 @@ export async function listCommands({
     .from(c)
     .where(
       and(
+        eq(c.workspaceId, agent.workspaceId),
         eq(c.agentId, agent.id),
         input.pending === undefined
           ? undefined
@@ -110,7 +111,13 @@ export async function ackCommand({
     const [current] = await tx
       .select()
       .from(c)
-      .where(and(eq(c.id, input.commandId.toLowerCase()), eq(c.agentId, agent.id)))
+      .where(
+        and(
+          eq(c.id, input.commandId.toLowerCase()),
+          eq(c.workspaceId, agent.workspaceId),
+          eq(c.agentId, agent.id),
+        ),
+      )
     if (!current) throw notFound('Command')
     const [updated] = await tx
       .update(c)

@@ -255,7 +255,8 @@ export async function connectionHeartbeat({
     const visible =
       row &&
       (actor.kind === 'agent'
-        ? row.agentId === actor.agentId || row.targetAgentId === actor.agentId
+        ? (row.agentId === actor.agentId && row.workspaceId === actor.workspaceId) ||
+          (row.targetAgentId === actor.agentId && row.targetWorkspaceId === actor.workspaceId)
         : row.workspaceId === actor.workspaceId || row.targetWorkspaceId === actor.workspaceId)
     if (!row || !visible) throw notFound('Connection')
     if (row.type !== 'board') throw new AppError('invalid_state', 'Only board connections take heartbeats')
@@ -265,10 +266,15 @@ export async function connectionHeartbeat({
   })
 }
 
-/** Connections an agent takes part in, for the orchestration view. */
-export async function connectionsOf(deps: Deps, agentIds: string[]) {
+/** Connections the workspace's agents take part in, for the orchestration view. */
+export async function connectionsOf(deps: Deps, workspaceId: string, agentIds: string[]) {
   if (agentIds.length === 0) return []
   const { c, query } = selectConnections(deps)
-  const rows = await query.where(or(inArray(c.agentId, agentIds), inArray(c.targetAgentId, agentIds)))
+  const rows = await query.where(
+    or(
+      and(eq(c.workspaceId, workspaceId), inArray(c.agentId, agentIds)),
+      and(eq(c.targetWorkspaceId, workspaceId), inArray(c.targetAgentId, agentIds)),
+    ),
+  )
   return rows.map(flatten)
 }

@@ -17,11 +17,24 @@ export type InvalidateNote = {
   connectionId?: string
   groupId?: string
   poolId?: string
+  /**
+   * This agent was deleted: every entry that names it anywhere (a connection's end, a group's
+   * member, a pool's member) goes too, not only the entries keyed by its id.
+   */
+  agentDeleted?: string
+  /** Forget everything cached: notes may have been missed (the bus was disconnected). */
+  everything?: true
 }
 export type BusPayload<T extends BusTopic> = T extends 'events' ? EventNote : InvalidateNote
 
 export interface EventBus {
   publish<T extends BusTopic>(topic: T, payload: BusPayload<T>): void
+  /**
+   * Publishes an invalidation and resolves once every instance has acted on it: this one at
+   * once; with several instances, each one sharing the bus acknowledges it (or the wait ends
+   * after a bound, logged). For changes whose answer must mean "gone everywhere".
+   */
+  publishConfirmed(topic: 'invalidate', payload: InvalidateNote): Promise<void>
   subscribe<T extends BusTopic>(topic: T, fn: (payload: BusPayload<T>) => void): () => void
   close(): Promise<void>
 }
@@ -31,6 +44,10 @@ export class LocalBus implements EventBus {
   protected handlers = new Map<BusTopic, Set<(p: never) => void>>()
 
   publish<T extends BusTopic>(topic: T, payload: BusPayload<T>) {
+    this.deliver(topic, payload)
+  }
+
+  async publishConfirmed(topic: 'invalidate', payload: InvalidateNote) {
     this.deliver(topic, payload)
   }
 

@@ -5,8 +5,11 @@ import type { Deps } from '../../deps'
 
 export type EventRow = Row<'events'>
 
-/** What a reader may see: a workspace's events, or those concerning one agent (as subject or peer). */
-export type EventScope = { workspaceId: string } | { agentId: string }
+/**
+ * What a reader may see: a workspace's events, or those of its workspace concerning one agent
+ * (as subject or peer). An event that concerns two workspaces is written in each of them.
+ */
+export type EventScope = { workspaceId: string; agentId?: string }
 
 /** The reads a live reader makes, built once per database (they run on every wake-up). */
 const statements = new WeakMap<Database, ReturnType<typeof build>>()
@@ -32,6 +35,7 @@ function build(db: Database) {
         .from(e)
         .where(
           and(
+            eq(e.workspaceId, sql.placeholder('workspace')),
             or(eq(e.agentId, sql.placeholder('scope')), eq(e.peerAgentId, sql.placeholder('scope'))),
             range(),
           ),
@@ -70,9 +74,9 @@ export async function readVisibleEvents(
 ): Promise<EventRow[]> {
   const q = queries(deps.db)
   const rows =
-    'workspaceId' in scope
+    scope.agentId === undefined
       ? await q.workspace({ scope: scope.workspaceId, after, upTo, limit })
-      : await q.agent({ scope: scope.agentId, after, upTo, limit })
+      : await q.agent({ workspace: scope.workspaceId, scope: scope.agentId, after, upTo, limit })
   return rows as EventRow[]
 }
 

@@ -1,12 +1,18 @@
 import postgres from 'postgres'
 import type { Logger } from '../../lib/log'
-import { type BusPayload, type BusTopic, type EventNote, LocalBus } from './bus'
+import { type BusPayload, type BusTopic, type EventNote, type InvalidateNote, LocalBus } from './bus'
 
 const CHANNEL = 'switchboard_bus'
 /** NOTIFY payloads must stay under 8000 bytes; ours are a few hundred. */
 const MAX_PAYLOAD = 7900
+/** Every bus connection carries its instance id in its name: the live instances are those names. */
+const APP_NAME = 'switchboard-bus:'
+/** How long a confirmed note waits for the other instances' acknowledgements. */
+const CONFIRM_MS = 2000
 
-type Wire = { i: string; t: BusTopic; p: unknown }
+/** `n`: a note that wants an acknowledgement; `t: 'ack'` answers one (`p: {n, to}`). */
+type Wire = { i: string; t: BusTopic | 'ack'; p: unknown; n?: string }
+type Waiting = { missing: Set<string>; done: () => void }
 
 /**
  * The bus across instances sharing one Postgres: every note is delivered here at once (as
@@ -23,6 +29,8 @@ export class PgBus extends LocalBus {
   private flushScheduled = false
   private closed = false
   private listening: Promise<unknown> | null = null
+  private listens = 0
+  private readonly waiting = new Map<string, Waiting>()
 
   constructor(
     url: string,
@@ -34,14 +42,62 @@ export class PgBus extends LocalBus {
     this.sql = postgres(url, {
       max: 1,
       onnotice: () => {},
-      connection: { application_name: 'switchboard-bus' },
+      connection: { application_name: `${APP_NAME}${instanceId}` },
     })
   }
 
   /** Starts listening; resolves once LISTEN is in place. */
   async start(): Promise<void> {
-    this.listening ??= this.sql.listen(CHANNEL, (raw) => this.receive(raw))
+    this.listening ??= this.sql.listen(
+      CHANNEL,
+      (raw) => this.receive(raw),
+      () => {
+        // Listening again after the connection broke: notes sent meanwhile never arrived here,
+        // so whatever this instance caches may be stale. Forget it all.
+        if (this.listens++ > 0) this.deliver('invalidate', { everything: true })
+      },
+    )
     await this.listening
+  }
+
+  /**
+   * Delivers here, then waits until every other instance whose bus connection is up (the
+   * sessions named after an instance id) has acted on the note and said so, at most
+   * CONFIRM_MS. An instance that stays silent is logged; its caches still end by TTL, and it
+   * forgets everything when its listen connection comes back.
+   */
+  override async publishConfirmed(topic: 'invalidate', payload: InvalidateNote): Promise<void> {
+    this.deliver(topic, payload)
+    if (this.closed) return
+    const others = await this.peers().catch((e) => {
+      this.log.warn('bus: could not list the other instances', { error: e })
+      return [] as string[]
+    })
+    if (others.length === 0) {
+      this.send(topic, payload)
+      return
+    }
+    const nonce = crypto.randomUUID()
+    const confirmed = new Promise<void>((done) => this.waiting.set(nonce, { missing: new Set(others), done }))
+    this.send(topic, payload, nonce)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([confirmed, new Promise<void>((r) => (timer = setTimeout(r, CONFIRM_MS)))])
+    clearTimeout(timer)
+    const left = this.waiting.get(nonce)
+    this.waiting.delete(nonce)
+    if (left && left.missing.size > 0)
+      this.log.warn('bus: instances did not confirm an invalidation in time', {
+        instances: [...left.missing],
+        waitedMs: CONFIRM_MS,
+      })
+  }
+
+  /** The other instances with a bus connection to this database now. */
+  private async peers(): Promise<string[]> {
+    const rows = await this.sql<{ name: string }[]>`
+      select distinct application_name as name from pg_stat_activity
+      where datname = current_database() and application_name like ${`${APP_NAME}%`}`
+    return rows.map((r) => r.name.slice(APP_NAME.length)).filter((id) => id !== this.instanceId)
   }
 
   override publish<T extends BusTopic>(topic: T, payload: BusPayload<T>) {
@@ -72,8 +128,10 @@ export class PgBus extends LocalBus {
     if (note) this.send('events', note)
   }
 
-  private send(topic: BusTopic, payload: unknown) {
-    const text = JSON.stringify({ i: this.instanceId, t: topic, p: payload } satisfies Wire)
+  private send(topic: Wire['t'], payload: unknown, nonce?: string) {
+    const wire: Wire = { i: this.instanceId, t: topic, p: payload }
+    if (nonce) wire.n = nonce
+    const text = JSON.stringify(wire)
     if (text.length > MAX_PAYLOAD) {
       this.log.warn('bus note too large to send to other instances', { topic, bytes: text.length })
       return
@@ -90,7 +148,20 @@ export class PgBus extends LocalBus {
     } catch {
       return
     }
-    if (wire.i === this.instanceId || (wire.t !== 'events' && wire.t !== 'invalidate')) return
+    if (wire.i === this.instanceId) return
+    if (wire.t === 'ack') return this.acknowledged(wire)
+    if (wire.t !== 'events' && wire.t !== 'invalidate') return
     this.deliver(wire.t, wire.p as BusPayload<typeof wire.t>)
+    // Delivery is synchronous: by now every subscriber here has acted on the note.
+    if (wire.n) this.send('ack', { n: wire.n, to: wire.i })
+  }
+
+  private acknowledged(wire: Wire) {
+    const p = wire.p as { n?: unknown; to?: unknown }
+    if (p.to !== this.instanceId || typeof p.n !== 'string') return
+    const w = this.waiting.get(p.n)
+    if (!w) return
+    w.missing.delete(wire.i)
+    if (w.missing.size === 0) w.done()
   }
 }

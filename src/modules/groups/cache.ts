@@ -14,8 +14,24 @@ export class LaneCache<V> {
   private entries = new Map<string, { at: number; value: V }>()
   private generation = 0
 
-  constructor(deps: Pick<Deps, 'bus'>, keyOf: (note: InvalidateNote) => string | undefined) {
+  constructor(
+    deps: Pick<Deps, 'bus'>,
+    keyOf: (note: InvalidateNote) => string | undefined,
+    /** Whether a cached value names this agent (a member, an allowed caller). */
+    mentions: (value: V, agentId: string) => boolean,
+  ) {
     deps.bus.subscribe('invalidate', (note) => {
+      if (note.everything) {
+        this.entries.clear()
+        this.generation++
+        return
+      }
+      // A deleted agent must not stay reachable through a group or pool cached before.
+      if (note.agentDeleted) {
+        for (const [key, hit] of this.entries)
+          if (mentions(hit.value, note.agentDeleted)) this.entries.delete(key)
+        this.generation++
+      }
       const key = keyOf(note)
       if (key === undefined) return
       this.entries.delete(key)
@@ -41,10 +57,11 @@ export function cacheFor<V>(
   registry: WeakMap<Deps, LaneCache<V>>,
   deps: Deps,
   keyOf: (note: InvalidateNote) => string | undefined,
+  mentions: (value: V, agentId: string) => boolean,
 ): LaneCache<V> {
   let c = registry.get(deps)
   if (!c) {
-    c = new LaneCache<V>(deps, keyOf)
+    c = new LaneCache<V>(deps, keyOf, mentions)
     registry.set(deps, c)
   }
   return c

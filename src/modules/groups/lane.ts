@@ -21,7 +21,12 @@ const caches = new WeakMap<Deps, LaneCache<LaneGroup | null>>()
  * caller is no participant of.
  */
 export async function groupForCaller(deps: Deps, groupId: string, caller: AgentActor): Promise<LaneGroup> {
-  const cache = cacheFor(caches, deps, (note) => note.groupId)
+  const cache = cacheFor(
+    caches,
+    deps,
+    (note) => note.groupId,
+    (g, agentId) => !!g && (g.memberAgentIds.includes(agentId) || !!g.allowedCallerIds?.includes(agentId)),
+  )
   const group = await cache.get(groupId, () => loadGroup(deps, groupId))
   if (!group || !mayCall(group, caller)) throw notFound('Broadcast group')
   return group

@@ -15,8 +15,14 @@ type JobParties = {
  */
 export function sideOf(job: JobParties, actor: Actor): 'caller' | 'target' | null {
   if (actor.kind === 'agent') {
-    if (actor.agentId === job.callerAgentId) return 'caller'
-    if (actor.agentId === job.targetAgentId || actor.agentId === job.handledByAgentId) return 'target'
+    // An agent is its id *in its workspace*: the caller lives in the job's workspace, the
+    // target and a fallback that handled it in the target's.
+    if (actor.agentId === job.callerAgentId && actor.workspaceId === job.workspaceId) return 'caller'
+    if (
+      (actor.agentId === job.targetAgentId || actor.agentId === job.handledByAgentId) &&
+      actor.workspaceId === job.targetWorkspaceId
+    )
+      return 'target'
     return null
   }
   if (actor.kind === 'workspace') {
@@ -29,6 +35,8 @@ export function sideOf(job: JobParties, actor: Actor): 'caller' | 'target' | nul
 /** Only the agent that received the job (the target, or the fallback that handled it) reports on it. */
 export function mayReport(job: JobParties, actor: Actor): boolean {
   return (
-    actor.kind === 'agent' && (actor.agentId === job.targetAgentId || actor.agentId === job.handledByAgentId)
+    actor.kind === 'agent' &&
+    actor.workspaceId === job.targetWorkspaceId &&
+    (actor.agentId === job.targetAgentId || actor.agentId === job.handledByAgentId)
   )
 }

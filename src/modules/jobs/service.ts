@@ -52,10 +52,15 @@ export async function listJobs({
   const { jobs: j } = deps.db.t
   const before = idCursor.decode(input.cursor)
   const asCaller =
-    actor.kind === 'agent' ? eq(j.callerAgentId, actor.agentId) : eq(j.workspaceId, actor.workspaceId)
+    actor.kind === 'agent'
+      ? and(eq(j.workspaceId, actor.workspaceId), eq(j.callerAgentId, actor.agentId))
+      : eq(j.workspaceId, actor.workspaceId)
   const asTarget =
     actor.kind === 'agent'
-      ? or(eq(j.targetAgentId, actor.agentId), eq(j.handledByAgentId, actor.agentId))
+      ? and(
+          eq(j.targetWorkspaceId, actor.workspaceId),
+          or(eq(j.targetAgentId, actor.agentId), eq(j.handledByAgentId, actor.agentId)),
+        )
       : eq(j.targetWorkspaceId, actor.workspaceId)
   const rows = await deps.db.orm
     .select()

@@ -30,6 +30,7 @@ export async function listMessages({
     .from(m)
     .where(
       and(
+        eq(m.workspaceId, agent.workspaceId),
         eq(m.toAgentId, agent.id),
         gt(m.expiresAt, deps.clock.now()),
         input.channel !== undefined ? eq(m.channel, input.channel) : undefined,
@@ -75,6 +76,7 @@ export async function markRead({
       .set({ readAt: now })
       .where(
         and(
+          eq(m.workspaceId, agent.workspaceId),
           eq(m.toAgentId, agent.id),
           inArray(m.id, [...new Set(input.messageIds.map((id) => id.toLowerCase()))]),
           isNull(m.readAt),

@@ -21,7 +21,13 @@ const caches = new WeakMap<Deps, LaneCache<LanePool | null>>()
 
 /** The pool as the lane sees it, for this caller; another workspace's or a not-allowed caller gets "not found". */
 export async function poolForCaller(deps: Deps, poolId: string, caller: AgentActor): Promise<LanePool> {
-  const cache = cacheFor(caches, deps, (note) => note.poolId)
+  const cache = cacheFor(
+    caches,
+    deps,
+    (note) => note.poolId,
+    (p, agentId) =>
+      !!p && (p.members.some((m) => m.agentId === agentId) || !!p.allowedCallerIds?.includes(agentId)),
+  )
   const pool = await cache.get(poolId, () => loadPool(deps, poolId))
   if (!pool || !mayCall(pool, caller)) throw notFound('Pool')
   return pool

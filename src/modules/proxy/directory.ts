@@ -5,7 +5,9 @@ import type { RouteAgent } from './routing'
 
 type ConnectionLite = {
   id: string
+  workspaceId: string
   agentId: string
+  targetWorkspaceId: string
   targetAgentId: string
   status: 'active' | 'pending' | 'declined'
 }
@@ -27,14 +29,34 @@ export class RouteDirectory {
 
   constructor(private readonly deps: Pick<Deps, 'db' | 'sealer' | 'bus' | 'log'>) {
     deps.bus.subscribe('invalidate', (note) => {
-      for (const id of [note.agentId, note.connectionId]) {
+      if (note.everything) {
+        for (const id of [...this.agents.keys(), ...this.connections.keys()]) this.bump(id)
+        this.agents.clear()
+        this.connections.clear()
+        return
+      }
+      for (const id of [note.agentId, note.agentDeleted, note.connectionId]) {
         if (!id) continue
         this.agents.delete(id)
         this.connections.delete(id)
-        if (this.versions.size >= MAX) this.versions.clear()
-        this.versions.set(id, (this.versions.get(id) ?? 0) + 1)
+        this.bump(id)
+      }
+      // A deleted agent's connections went with it (cascade): none may route to it again.
+      if (note.agentDeleted) {
+        for (const [id, hit] of this.connections) {
+          const c = hit.value
+          if (c && (c.agentId === note.agentDeleted || c.targetAgentId === note.agentDeleted)) {
+            this.connections.delete(id)
+            this.bump(id)
+          }
+        }
       }
     })
+  }
+
+  private bump(id: string) {
+    if (this.versions.size >= MAX) this.versions.clear()
+    this.versions.set(id, (this.versions.get(id) ?? 0) + 1)
   }
 
   agent(id: string): Promise<RouteAgent | null> {
@@ -45,7 +67,14 @@ export class RouteDirectory {
     return this.cached(this.connections, id, async () => {
       const { connections: c } = this.deps.db.t
       const [row] = await this.deps.db.orm
-        .select({ id: c.id, agentId: c.agentId, targetAgentId: c.targetAgentId, status: c.status })
+        .select({
+          id: c.id,
+          workspaceId: c.workspaceId,
+          agentId: c.agentId,
+          targetWorkspaceId: c.targetWorkspaceId,
+          targetAgentId: c.targetAgentId,
+          status: c.status,
+        })
         .from(c)
         .where(eq(c.id, id))
         .limit(1)

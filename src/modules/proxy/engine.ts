@@ -35,10 +35,12 @@ export async function planFor(deps: Deps, agentId: string, protocol: ProtocolNam
  */
 export async function peerOver(deps: Deps, connectionId: string, caller: AgentActor): Promise<string> {
   const conn = await directoryOf(deps).connection(connectionId)
-  if (!conn || (conn.agentId !== caller.agentId && conn.targetAgentId !== caller.agentId))
-    throw notFound('Connection')
+  // An end is an agent *and* its workspace: an id alone never makes someone a participant.
+  const isSource = conn?.agentId === caller.agentId && conn.workspaceId === caller.workspaceId
+  const isTarget = conn?.targetAgentId === caller.agentId && conn.targetWorkspaceId === caller.workspaceId
+  if (!conn || (!isSource && !isTarget)) throw notFound('Connection')
   if (conn.status !== 'active') throw new AppError('invalid_state', `The connection is ${conn.status}`)
-  return conn.agentId === caller.agentId ? conn.targetAgentId : conn.agentId
+  return isSource ? conn.targetAgentId : conn.agentId
 }
 
 /**

@@ -30,8 +30,8 @@ export class CredentialResolver {
     this.adminHash = config.adminToken ? Buffer.from(hashSecret(config.adminToken), 'hex') : null
     // Invalidations arrive from this process and, on Postgres, from the other instances.
     bus.subscribe('invalidate', (note) => {
-      if (note.agentId) this.evictOwner(note.agentId)
-      if (note.keyId) this.evictOwner(note.keyId)
+      if (note.everything) return this.clear()
+      for (const owner of [note.agentId, note.agentDeleted, note.keyId]) if (owner) this.evictOwner(owner)
     })
   }
 
@@ -54,14 +54,17 @@ export class CredentialResolver {
     return found.actor
   }
 
-  /** Forget every cached credential of an agent (token rotated, agent deactivated/archived/deleted). */
-  invalidateAgent(agentId: string) {
-    this.bus.publish('invalidate', { agentId })
+  /**
+   * Forget every cached credential of an agent (token rotated, agent deactivated/archived),
+   * on every instance, before the caller answers.
+   */
+  invalidateAgent(agentId: string): Promise<void> {
+    return this.bus.publishConfirmed('invalidate', { agentId })
   }
 
-  /** Forget a workspace key (revoked). */
-  invalidateKey(keyId: string) {
-    this.bus.publish('invalidate', { keyId })
+  /** Forget a workspace key (revoked), on every instance, before the caller answers. */
+  invalidateKey(keyId: string): Promise<void> {
+    return this.bus.publishConfirmed('invalidate', { keyId })
   }
 
   clear() {

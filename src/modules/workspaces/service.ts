@@ -213,7 +213,7 @@ export async function revokeKey({ ctx, input }: { ctx: Ctx<WorkspaceActor>; inpu
     })
     return row
   })
-  deps.credentials.invalidateKey(revoked.id)
+  await deps.credentials.invalidateKey(revoked.id)
   return { ...keyView(revoked), revokedAt: now.toISOString() }
 }
 

@@ -28,6 +28,7 @@ export class LiveHub {
   private readonly sockets = new WeakMap<Raw, Session>()
   private readonly sessions = new Set<Session>()
   private readonly liveByWorkspace = new Map<string, Set<Session>>()
+  /** By `agentKey(workspace, agent)`: an agent's events are those of its own workspace. */
   private readonly liveByAgent = new Map<string, Set<Session>>()
   private readonly byOwner = new Map<string, Set<Session>>()
   private readonly presence: SocketPresence
@@ -175,7 +176,7 @@ export class LiveHub {
   private async replayCommands(s: Session) {
     const a = s.actor as Extract<StreamActor, { kind: 'agent' }>
     if (s.filter && !s.filter('command.queued')) return
-    const waiting = await waitingCommands(this.deps, a.agentId, a.permanentId)
+    const waiting = await waitingCommands(this.deps, a.workspaceId, a.agentId, a.permanentId)
     if (s.closed || waiting.length === 0) return
     s.replayed = new Set(waiting.map((w) => w.commandId))
     for (const w of waiting) {
@@ -219,7 +220,7 @@ export class LiveHub {
   private joinLive(s: Session) {
     s.live = true
     const a = s.actor!
-    if (a.kind === 'agent') addTo(this.liveByAgent, a.agentId, s)
+    if (a.kind === 'agent') addTo(this.liveByAgent, agentKey(a.workspaceId, a.agentId), s)
     else addTo(this.liveByWorkspace, a.workspaceId, s)
   }
 
@@ -227,7 +228,7 @@ export class LiveHub {
     if (!s.live) return
     s.live = false
     const a = s.actor!
-    if (a.kind === 'agent') removeFrom(this.liveByAgent, a.agentId, s)
+    if (a.kind === 'agent') removeFrom(this.liveByAgent, agentKey(a.workspaceId, a.agentId), s)
     else removeFrom(this.liveByWorkspace, a.workspaceId, s)
   }
 
@@ -315,9 +316,11 @@ export class LiveHub {
     }
     for (const row of rows) {
       const ws = this.liveByWorkspace.get(row.workspaceId)
-      const subject = row.agentId ? this.liveByAgent.get(row.agentId) : undefined
+      const subject = row.agentId ? this.liveByAgent.get(agentKey(row.workspaceId, row.agentId)) : undefined
       const peer =
-        row.peerAgentId && row.peerAgentId !== row.agentId ? this.liveByAgent.get(row.peerAgentId) : undefined
+        row.peerAgentId && row.peerAgentId !== row.agentId
+          ? this.liveByAgent.get(agentKey(row.workspaceId, row.peerAgentId))
+          : undefined
       if (!ws && !subject && !peer) continue
       const frame = eventFrame(row)
       offerAll(ws, row, frame)
@@ -336,7 +339,11 @@ export class LiveHub {
   // ---- credentials and keepalive -------------------------------------------------------
 
   private onInvalidate(note: InvalidateNote) {
-    for (const owner of [note.agentId, note.keyId]) {
+    if (note.everything) {
+      for (const s of this.sessions) void this.revalidate(s)
+      return
+    }
+    for (const owner of [note.agentId, note.agentDeleted, note.keyId]) {
       if (!owner) continue
       for (const s of this.byOwner.get(owner) ?? []) void this.revalidate(s)
     }
@@ -386,6 +393,8 @@ export class LiveHub {
     })
   }
 }
+
+const agentKey = (workspaceId: string, agentId: string) => `${workspaceId}:${agentId}`
 
 function describe(a: StreamActor) {
   return a.kind === 'agent'

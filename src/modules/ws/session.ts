@@ -53,7 +53,9 @@ export class Session {
 
   get scope(): EventScope {
     const a = this.actor!
-    return a.kind === 'agent' ? { agentId: a.agentId } : { workspaceId: a.workspaceId }
+    return a.kind === 'agent'
+      ? { workspaceId: a.workspaceId, agentId: a.agentId }
+      : { workspaceId: a.workspaceId }
   }
 
   /** Queues an event unless this socket is already past it or filters it out. True when queued. */
