@@ -14,6 +14,10 @@ const bool = (def: boolean) =>
     .default(def ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes')
 
+/** What one workspace may hold: generous, but finite. */
+const count = (def: number) => z.coerce.number().int().min(1).max(100_000_000).default(def)
+const bytes = (def: number) => z.coerce.number().int().min(65_536).max(1_099_511_627_776).default(def)
+
 const databaseUrl = z
   .string()
   .default('')
@@ -107,6 +111,20 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_RATE_LIMIT_PROXY_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
   SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
   SWITCHBOARD_RATE_LIMIT_IP_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  SWITCHBOARD_RATE_LIMIT_WRITE_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
+  SWITCHBOARD_RATE_LIMIT_WRITE_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  SWITCHBOARD_MAX_AGENTS_PER_WORKSPACE: count(10_000),
+  SWITCHBOARD_MAX_AGENT_METADATA_BYTES: z.coerce.number().int().min(4096).max(16_777_216).default(65_536),
+  SWITCHBOARD_MAX_METADATA_BYTES_PER_WORKSPACE: bytes(64 * 1024 * 1024),
+  SWITCHBOARD_MAX_MESSAGES_PER_WORKSPACE: count(100_000),
+  SWITCHBOARD_MAX_MESSAGE_BYTES_PER_WORKSPACE: bytes(256 * 1024 * 1024),
+  SWITCHBOARD_MAX_PENDING_COMMANDS_PER_WORKSPACE: count(10_000),
+  SWITCHBOARD_MAX_PAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(65_536)
+    .max(268_435_456)
+    .default(4 * 1024 * 1024),
   SWITCHBOARD_BOOTSTRAP: bool(true),
 })
 
@@ -147,7 +165,20 @@ export type Config = {
   rateLimits: {
     proxy: { perSecond: number; burst: number }
     ip: { perSecond: number; burst: number }
+    /** Every mutating route but the proxy lanes, per credential (agent, or workspace key). */
+    write: { perSecond: number; burst: number }
   }
+  /** What one workspace may hold, and one agent's metadata. */
+  quotas: {
+    agentsPerWorkspace: number
+    agentMetadataBytes: number
+    metadataBytesPerWorkspace: number
+    messagesPerWorkspace: number
+    messageBytesPerWorkspace: number
+    pendingCommandsPerWorkspace: number
+  }
+  /** A list page stops before its items pass this many bytes (a smaller page, with nextCursor). */
+  pageBytes: number
 }
 
 export class ConfigError extends Error {}
@@ -242,7 +273,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         burst: e.SWITCHBOARD_RATE_LIMIT_PROXY_BURST,
       },
       ip: { perSecond: e.SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND, burst: e.SWITCHBOARD_RATE_LIMIT_IP_BURST },
+      write: {
+        perSecond: e.SWITCHBOARD_RATE_LIMIT_WRITE_PER_SECOND,
+        burst: e.SWITCHBOARD_RATE_LIMIT_WRITE_BURST,
+      },
     },
+    quotas: {
+      agentsPerWorkspace: e.SWITCHBOARD_MAX_AGENTS_PER_WORKSPACE,
+      agentMetadataBytes: e.SWITCHBOARD_MAX_AGENT_METADATA_BYTES,
+      metadataBytesPerWorkspace: e.SWITCHBOARD_MAX_METADATA_BYTES_PER_WORKSPACE,
+      messagesPerWorkspace: e.SWITCHBOARD_MAX_MESSAGES_PER_WORKSPACE,
+      messageBytesPerWorkspace: e.SWITCHBOARD_MAX_MESSAGE_BYTES_PER_WORKSPACE,
+      pendingCommandsPerWorkspace: e.SWITCHBOARD_MAX_PENDING_COMMANDS_PER_WORKSPACE,
+    },
+    pageBytes: e.SWITCHBOARD_MAX_PAGE_BYTES,
   }
 }
 

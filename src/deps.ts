@@ -33,8 +33,11 @@ export interface Deps {
   instanceId: string
   /** The open WebSockets of this instance and the reader that feeds them. */
   live: LiveHub
-  /** Per credential on the proxy lanes; per client IP for unauthenticated requests and failed credentials. */
-  limits: { proxy: RateLimiter; ip: RateLimiter }
+  /**
+   * Per calling agent on the proxy lanes; per credential owner (agent or workspace key) on every
+   * other mutating route; per client IP for unauthenticated requests and failed credentials.
+   */
+  limits: { proxy: RateLimiter; ip: RateLimiter; write: RateLimiter }
 }
 
 /** What every service verb receives beside its input. */

@@ -63,6 +63,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     limits: {
       proxy: new RateLimiter(config.rateLimits.proxy.perSecond, config.rateLimits.proxy.burst),
       ip: new RateLimiter(config.rateLimits.ip.perSecond, config.rateLimits.ip.burst),
+      write: new RateLimiter(config.rateLimits.write.perSecond, config.rateLimits.write.burst),
     },
   }
   deps.live = new LiveHub(deps)

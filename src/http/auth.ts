@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import type { Ctx, Deps } from '../deps'
 import { AppError } from '../lib/errors'
+import { rateLimitHeaders } from '../lib/ratelimit'
 import type { Actor, ActorKind, AdminActor, AgentActor, WorkspaceActor } from '../modules/tokens/actor'
 import { limitByIp, requestMeta } from './request'
 
@@ -38,9 +39,40 @@ export async function authenticate(deps: Deps, request: Request, kinds: ActorKin
   if (!kinds.includes(actor.kind)) {
     throw new AppError('forbidden', `This route takes ${kinds.map((k) => KIND_NAMES[k]).join(' or ')}`)
   }
+  if (WRITES.has(request.method) && !isProxyLane(request.url)) limitWrites(deps, actor)
   if (actor.kind === 'agent') deps.activity.touchAgent(actor.agentId)
   else if (actor.kind === 'workspace') deps.activity.touchKey(actor.keyId)
   return actor
+}
+
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+/** The proxy lanes have their own limit per calling agent (SWITCHBOARD_RATE_LIMIT_PROXY_…). */
+function isProxyLane(url: string) {
+  const path = url.indexOf('/', url.indexOf('//') + 2)
+  return url.startsWith('/api/proxy/', path)
+}
+
+/**
+ * Every mutating route counts against the credential's owner — the agent (all its tokens
+ * together) or the workspace key — so no one credential can flood the database.
+ */
+function limitWrites(deps: Deps, actor: Actor) {
+  if (!deps.limits.write.enabled) return
+  const owner =
+    actor.kind === 'agent'
+      ? `agent:${actor.agentId}`
+      : actor.kind === 'workspace'
+        ? `key:${actor.keyId}`
+        : 'admin'
+  const d = deps.limits.write.take(owner)
+  if (!d.allowed)
+    throw new AppError(
+      'rate_limited',
+      'Too many changes from this credential; retry later',
+      undefined,
+      rateLimitHeaders(d),
+    )
 }
 
 const security = (kinds: ActorKind[]) =>

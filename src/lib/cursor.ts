@@ -39,3 +39,29 @@ export function page<T extends { id: string }>(rows: T[], limit: number) {
   const items = more ? rows.slice(0, limit) : rows
   return { items, nextCursor: more ? idCursor.encode(items[items.length - 1]!.id) : null }
 }
+
+/**
+ * Like `page`, and also by bytes: the page stops before its items' sizes pass `budget` (it
+ * always holds at least one), and then carries a cursor to the rest. A long page of big
+ * items costs what a short page of them does.
+ */
+export function pageWithin<T extends { id: string }>(
+  rows: T[],
+  limit: number,
+  budget: number,
+  sizeOf: (row: T) => number,
+) {
+  let total = 0
+  let n = 0
+  while (n < rows.length && n < limit) {
+    total += sizeOf(rows[n]!)
+    if (n > 0 && total > budget) break
+    n++
+  }
+  const more = rows.length > n
+  const items = more ? rows.slice(0, n) : rows
+  return { items, nextCursor: more ? idCursor.encode(items[items.length - 1]!.id) : null }
+}
+
+/** A JSON value's size as sent, for `pageWithin`. */
+export const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? null))

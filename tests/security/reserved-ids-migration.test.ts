@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import postgres from 'postgres'
 import { openDatabase } from '../../src/db'
 import { migrations as pgMigrations } from '../../src/db/migrations/pg.gen'
@@ -31,77 +31,47 @@ async function freshDatabase() {
   return openDatabase({ kind: 'pg', url: url.toString(), poolSize: 2 })
 }
 
-describe.skipIf(onPostgres && !adminUrl)('the upgrade that reserves agent ids', () => {
-  test('existing agents and audited deletions are reserved', async () => {
+describe.skipIf(onPostgres && !adminUrl)('the upgrade to reserved ids and bounded sizes', () => {
+  test('existing agents and audited deletions are reserved; sizes and held messages are counted', async () => {
     const db = await freshDatabase()
     const shipped = onPostgres ? pgMigrations : sqliteMigrations
     const before = shipped.findIndex((m) => m.sql.join('').includes('agent_ids'))
     expect(before).toBeGreaterThan(0)
     await db.migrate(shipped.slice(0, before))
 
+    // The database as the previous release left it: raw SQL, since today's tables have more columns.
     const now = new Date()
     const t = db.t
+    const at = onPostgres ? now.toISOString() : now.getTime()
+    const json = (v: unknown) => (onPostgres ? sql`${JSON.stringify(v)}::jsonb` : JSON.stringify(v))
     const workspaceId = newId()
     const living = { id: newId(), permanentId: newPermanentId() }
     const deleted = { id: newId(), permanentId: newPermanentId() }
     await db.tx(async (tx) => {
-      await tx.insert(t.workspaces).values({
-        id: workspaceId,
-        name: `w-${workspaceId}`,
-        webhookSecret: null,
-        webhookSecretPrev: null,
-        webhookSecretPrevUntil: null,
-        createdAt: now,
-      })
-      await tx.insert(t.agents).values({
-        id: living.id,
-        workspaceId,
-        permanentId: living.permanentId,
-        name: 'still here',
-        description: null,
-        endpointUrl: null,
-        webhookUrl: null,
-        version: null,
-        license: null,
-        programmingLanguage: null,
-        languagesSupported: [],
-        framework: null,
-        label: null,
-        clientType: null,
-        tokenTtlSeconds: null,
-        protocols: {},
-        externalInvocation: false,
-        fallbackAgentId: null,
-        endpointCredential: null,
-        endpointCredentialHint: null,
-        endpointAuthHeader: null,
-        status: 'active',
-        archived: false,
-        presence: 'offline',
-        reportedStatus: null,
-        lastHeartbeatAt: null,
-        lastActiveAt: null,
-        lastHealthCheckAt: null,
-        lastHealthCheckOk: null,
-        lastHealthCheckStatus: null,
-        lastHealthCheckLatencyMs: null,
-        lastHealthCheckError: null,
-        lastHealthOkAt: null,
-        socketSeenAt: null,
-        taskCount: 0,
-        createdAt: now,
-        updatedAt: now,
-      } as never)
-      await tx.insert(t.auditLogs).values({
-        id: newId(),
-        workspaceId,
-        agentId: deleted.id,
-        action: 'agent_deleted',
-        actorType: 'workspace_key',
-        actorId: null,
-        metadata: { permanentId: deleted.permanentId, name: 'gone' },
-        createdAt: now,
-      })
+      await db.execute(
+        sql`insert into workspaces (id, name, created_at) values (${workspaceId}, ${`w-${workspaceId}`}, ${at})`,
+        tx,
+      )
+      await db.execute(
+        sql`insert into agents (id, workspace_id, permanent_id, name, description, languages_supported, protocols,
+              external_invocation, status, archived, presence, task_count, created_at, updated_at)
+            values (${living.id}, ${workspaceId}, ${living.permanentId}, 'still here', ${'d'.repeat(500)},
+              ${json([])}, ${json({})}, ${onPostgres ? false : 0}, 'active', ${onPostgres ? false : 0},
+              'offline', 0, ${at}, ${at})`,
+        tx,
+      )
+      await db.execute(
+        sql`insert into messages (id, workspace_id, from_agent_id, to_agent_id, type, payload, expires_at, created_at)
+            values (${newId()}, ${workspaceId}, null, ${living.id}, 'request', ${json({ old: true })},
+              ${onPostgres ? new Date(now.getTime() + 3_600_000).toISOString() : now.getTime() + 3_600_000}, ${at})`,
+        tx,
+      )
+      await db.execute(
+        sql`insert into audit_logs (id, workspace_id, agent_id, action, actor_type, actor_id, metadata, created_at)
+            values (${newId()}, ${workspaceId}, ${deleted.id}, 'agent_deleted', 'workspace_key', null,
+              ${json({ permanentId: deleted.permanentId, name: 'gone' })}, ${at})`,
+        tx,
+      )
     })
 
     await db.migrate(shipped)
@@ -110,6 +80,14 @@ describe.skipIf(onPostgres && !adminUrl)('the upgrade that reserves agent ids', 
     expect(byId.get(living.id)).toMatchObject({ permanentId: living.permanentId, deletedAt: null })
     expect(byId.get(deleted.id)?.permanentId).toBe(deleted.permanentId)
     expect(byId.get(deleted.id)?.deletedAt).not.toBeNull()
+    // The sizes and the count of held messages are filled in too.
+    const [agent] = await db.orm.select().from(t.agents).where(eq(t.agents.id, living.id))
+    expect(agent!.metadataBytes).toBeGreaterThan(500)
+    const [usage] = await db.orm
+      .select()
+      .from(t.workspaceUsage)
+      .where(eq(t.workspaceUsage.workspaceId, workspaceId))
+    expect(usage).toMatchObject({ messages: 1, messageBytes: 0 })
     await db.close()
   })
 })

@@ -90,6 +90,8 @@ export const agents = sqliteTable(
     lastHealthOkAt: ts('last_health_ok_at'),
     socketSeenAt: ts('socket_seen_at'),
     taskCount: integer('task_count').notNull(),
+    /** The size of what the owner set (fields, protocols, capabilities with metadata), as JSON bytes. */
+    metadataBytes: integer('metadata_bytes').notNull().default(0),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
   },
@@ -218,6 +220,8 @@ export const jobs = sqliteTable(
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
     completedAt: ts('completed_at'),
+    /** Bytes of the result and error as JSON: lets a list page stop before loading too much. */
+    sizeBytes: integer('size_bytes').notNull().default(0),
   },
   (t) => [
     index('jobs_workspace_idx').on(t.workspaceId, t.id),
@@ -345,6 +349,8 @@ export const events = sqliteTable(
     type: text('type').notNull(),
     agentId: id('agent_id'),
     peerAgentId: id('peer_agent_id'),
+    /** A payload stored once (a message's): the frame's `data.payload`, joined when read. */
+    payloadId: id('payload_id'),
     data: json<JsonObject>('data').notNull(),
     createdAt: ts('created_at').notNull(),
   },
@@ -387,6 +393,8 @@ export const messages = sqliteTable(
     type: text('type').$type<MessageType>().notNull(),
     payload: json<JsonValue>('payload').notNull(),
     correlationId: text('correlation_id'),
+    /** Set: the payload is that `payloads` row (shared by a broadcast's messages); `payload` holds `{}`. */
+    payloadId: id('payload_id'),
     expiresAt: ts('expires_at'),
     readAt: ts('read_at'),
     createdAt: ts('created_at').notNull(),
@@ -412,5 +420,39 @@ export const commands = sqliteTable(
     deliveredAt: ts('delivered_at'),
     ackedAt: ts('acked_at'),
   },
-  (t) => [index('commands_agent_idx').on(t.agentId, t.status, t.id)],
+  (t) => [
+    index('commands_agent_idx').on(t.agentId, t.status, t.id),
+    index('commands_workspace_status_idx').on(t.workspaceId, t.status),
+  ],
 )
+
+/**
+ * A message payload stored once, however many inboxes (and their events) carry it: a
+ * broadcast to a hundred agents writes its payload one time. It lives as long as its messages.
+ */
+export const payloads = sqliteTable(
+  'payloads',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    payload: json<JsonValue>('payload').notNull(),
+    bytes: integer('bytes').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('payloads_expires_idx').on(t.expiresAt)],
+)
+
+/**
+ * What a workspace holds of the things counted too often to count each time: messages and
+ * their payload bytes. Kept in the transactions that add and remove them.
+ */
+export const workspaceUsage = sqliteTable('workspace_usage', {
+  workspaceId: id('workspace_id')
+    .primaryKey()
+    .references(() => workspaces.id, { onDelete: 'cascade' }),
+  messages: integer('messages').notNull(),
+  messageBytes: integer('message_bytes').notNull(),
+})

@@ -1,8 +1,9 @@
 import { and, asc, eq, gt } from 'drizzle-orm'
 import type { Ctx } from '../../deps'
-import { idCursor, page } from '../../lib/cursor'
+import { idCursor, pageWithin } from '../../lib/cursor'
 import { connectionsOf } from '../connections/service'
 import type { WorkspaceActor } from '../tokens/actor'
+import { viewBytes } from './query'
 import { agentViews } from './view'
 
 /** Seed 004's orchestration view: live agents with what they can do, how they speak, whom they reach. */
@@ -24,7 +25,7 @@ export async function orchestration({
     )
     .orderBy(asc(a.id))
     .limit(input.limit + 1)
-  const { items, nextCursor } = page(rows, input.limit)
+  const { items, nextCursor } = pageWithin(rows, input.limit, deps.config.pageBytes, viewBytes)
   const [views, links] = await Promise.all([
     agentViews(deps, items),
     connectionsOf(

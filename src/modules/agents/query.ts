@@ -1,10 +1,13 @@
 import { and, asc, eq, gt, inArray, isNull, lte, ne, type SQL, sql } from 'drizzle-orm'
 import type { Ctx } from '../../deps'
-import { idCursor, page } from '../../lib/cursor'
+import { idCursor, jsonBytes, page, pageWithin } from '../../lib/cursor'
 import type { AgentActor, WorkspaceActor } from '../tokens/actor'
 import { findAgent } from './lookup'
 import type { ListInput } from './model'
 import { agentViews, oneAgentView } from './view'
+
+/** An agent view weighs its stored description plus the fields every view has. */
+export const viewBytes = (row: { metadataBytes: number }) => row.metadataBytes + 1024
 
 const likePattern = (q: string) => `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
@@ -43,7 +46,8 @@ export async function listAgents({ ctx, input }: { ctx: Ctx<WorkspaceActor>; inp
     .where(and(...where))
     .orderBy(asc(a.id))
     .limit(input.limit + 1)
-  const { items, nextCursor } = page(rows, input.limit)
+  // Cut by bytes before the capabilities are loaded: the stored size says what each will weigh.
+  const { items, nextCursor } = pageWithin(rows, input.limit, deps.config.pageBytes, viewBytes)
   return { agents: await agentViews(deps, items), nextCursor }
 }
 
@@ -86,7 +90,7 @@ export async function agentsByCapability({
     )
     .orderBy(asc(a.id))
     .limit(input.limit + 1)
-  const { items, nextCursor } = page(rows, input.limit)
+  const { items, nextCursor } = pageWithin(rows, input.limit, deps.config.pageBytes, (r) => jsonBytes(r))
   return {
     agents: items.map((r) => ({
       id: r.id,

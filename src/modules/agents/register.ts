@@ -10,6 +10,7 @@ import type { WorkspaceActor } from '../tokens/actor'
 import { issueAgentToken } from '../tokens/issue'
 import { type AgentRow, findAgent } from './lookup'
 import type { RegisterInput } from './model'
+import { checkAgentCount, checkMetadataSize, metadataBytes } from './size'
 import { checkAgentUrls } from './urls'
 import { oneAgentView } from './view'
 
@@ -128,6 +129,7 @@ function baseRow(workspaceId: string, now: Date): Omit<AgentRow, 'permanentId' |
     lastHealthOkAt: null,
     socketSeenAt: null,
     taskCount: 0,
+    metadataBytes: 0,
     createdAt: now,
     updatedAt: now,
   }
@@ -146,7 +148,7 @@ export async function registerAgent({ ctx, input }: { ctx: Ctx<WorkspaceActor>; 
       input.fallbackAgentId ?? null,
       id,
     )
-    const row = await insertAgent(deps, tx, {
+    const fields = {
       ...baseRow(actor.workspaceId, now),
       id,
       name: input.name,
@@ -168,7 +170,11 @@ export async function registerAgent({ ctx, input }: { ctx: Ctx<WorkspaceActor>; 
         : null,
       endpointCredentialHint: input.endpointCredential ? credentialHint(input.endpointCredential) : null,
       endpointAuthHeader: input.endpointAuthHeader ?? null,
-    })
+    }
+    fields.metadataBytes = metadataBytes(fields, input.capabilities ?? [])
+    await checkAgentCount(deps, tx, actor.workspaceId)
+    await checkMetadataSize(deps, tx, { ...fields, metadataBytes: 0 }, fields.metadataBytes)
+    const row = await insertAgent(deps, tx, fields)
     await replaceCapabilityRows(deps, tx, row, input.capabilities ?? [])
     const { token, row: tokenRow } = await issueAgentToken(deps, tx, {
       agentId: id,
@@ -223,14 +229,16 @@ export async function provisionAgent({
   return deps.db.tx(async (tx) => {
     const [workspace] = await tx.select().from(workspaces).where(eq(workspaces.id, actor.workspaceId))
     if (!workspace) throw notFound('Workspace')
-    const row = await insertAgent(deps, tx, {
+    await checkAgentCount(deps, tx, actor.workspaceId)
+    const fields = {
       ...baseRow(actor.workspaceId, now),
       id,
       name: input.name ?? `${input.clientType}-${id.slice(-6)}`,
       label: input.label ?? null,
       clientType: input.clientType,
       tokenTtlSeconds: input.ttlSeconds,
-    })
+    }
+    const row = await insertAgent(deps, tx, { ...fields, metadataBytes: metadataBytes(fields, []) })
     const { token, row: tokenRow } = await issueAgentToken(deps, tx, {
       agentId: id,
       workspaceId: actor.workspaceId,

@@ -1,7 +1,9 @@
-import { and, eq } from 'drizzle-orm'
-import type { Ctx } from '../../deps'
+import { and, count, eq } from 'drizzle-orm'
+import type { Orm } from '../../db'
+import type { Ctx, Deps } from '../../deps'
 import { recordAudit } from '../audit/record'
 import { appendEvent } from '../events/append'
+import { releaseHeld } from '../messages/held'
 import type { AgentActor, WorkspaceActor } from '../tokens/actor'
 import { type AgentRow, assertSelf, findAgent } from './lookup'
 import type { UpdateInput } from './model'
@@ -12,6 +14,7 @@ import {
   replaceCapabilityRows,
   resolveFallback,
 } from './register'
+import { checkMetadataSize, metadataBytes } from './size'
 import { checkAgentUrls } from './urls'
 import { oneAgentView } from './view'
 
@@ -99,6 +102,9 @@ export async function updateAgent({
       set.archived = patch.archived
       await audit(patch.archived ? 'agent_archived' : 'agent_unarchived')
     }
+    const caps = patch.capabilities ?? (await capabilitiesOf(deps, tx, current.id))
+    set.metadataBytes = metadataBytes({ ...current, ...set }, caps)
+    await checkMetadataSize(deps, tx, current, set.metadataBytes)
     if (patch.capabilities !== undefined) {
       await replaceCapabilityRows(deps, tx, current, patch.capabilities)
       await audit('capabilities_replaced', { names: patch.capabilities.map((c) => c.name) })
@@ -162,6 +168,11 @@ export async function clearEndpointCredential({
 
 type CapInput = { name: string; metadata?: Record<string, unknown> | undefined }
 
+async function capabilitiesOf(deps: Deps, tx: Orm, agentId: string): Promise<CapInput[]> {
+  const { agentCapabilities: c } = deps.db.t
+  return tx.select({ name: c.name, metadata: c.metadata }).from(c).where(eq(c.agentId, agentId))
+}
+
 /** POST capabilities: merge by name (a given name replaces that capability's metadata). */
 export async function mergeCapabilities({
   ctx,
@@ -203,8 +214,13 @@ async function changeCapabilities(
       for (const cap of input.capabilities) byName.set(cap.name, cap)
       next = [...byName.values()]
     }
+    const bytes = metadataBytes(agent, next)
+    await checkMetadataSize(deps, tx, agent, bytes)
     await replaceCapabilityRows(deps, tx, agent, next)
-    await tx.update(agents).set({ updatedAt: deps.clock.now() }).where(eq(agents.id, agent.id))
+    await tx
+      .update(agents)
+      .set({ updatedAt: deps.clock.now(), metadataBytes: bytes })
+      .where(eq(agents.id, agent.id))
     await recordAudit(deps, tx, {
       workspaceId: actor.workspaceId,
       agentId: agent.id,
@@ -224,14 +240,21 @@ async function changeCapabilities(
  */
 export async function deleteAgent({ ctx, input }: { ctx: Ctx<WorkspaceActor>; input: { agentId: string } }) {
   const { deps, actor } = ctx
-  const { agents, agentIds } = deps.db.t
+  const { agents, agentIds, messages } = deps.db.t
   const gone = await deps.db.tx(async (tx) => {
     const agent = await findAgent(deps, actor.workspaceId, input.agentId, tx)
     await tx
       .update(agents)
       .set({ fallbackAgentId: null })
       .where(and(eq(agents.workspaceId, actor.workspaceId), eq(agents.fallbackAgentId, agent.id)))
+    // Its inbox goes with it (cascade): the workspace no longer holds those messages.
+    const inbox = await tx
+      .select({ workspaceId: messages.workspaceId, n: count() })
+      .from(messages)
+      .where(eq(messages.toAgentId, agent.id))
+      .groupBy(messages.workspaceId)
     await tx.delete(agents).where(eq(agents.id, agent.id))
+    for (const held of inbox) await releaseHeld(deps, tx, held.workspaceId, { messages: held.n })
     await tx.update(agentIds).set({ deletedAt: deps.clock.now() }).where(eq(agentIds.id, agent.id))
     await recordAudit(deps, tx, {
       workspaceId: actor.workspaceId,

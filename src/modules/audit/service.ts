@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, lt } from 'drizzle-orm'
 import type { Ctx } from '../../deps'
-import { idCursor, page } from '../../lib/cursor'
+import { idCursor, jsonBytes, pageWithin } from '../../lib/cursor'
 import { isPermanentId } from '../../lib/ids'
 import { findAgent } from '../agents/lookup'
 import type { WorkspaceActor } from '../tokens/actor'
@@ -36,7 +36,12 @@ export async function listAuditLogs({
     )
     .orderBy(desc(l.id))
     .limit(input.limit + 1)
-  const { items, nextCursor } = page(rows, input.limit)
+  const { items, nextCursor } = pageWithin(
+    rows,
+    input.limit,
+    deps.config.pageBytes,
+    (r) => jsonBytes(r.metadata) + 256,
+  )
   return {
     logs: items.map((r) => ({
       id: r.id,

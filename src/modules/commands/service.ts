@@ -1,8 +1,8 @@
-import { and, asc, eq, gt, inArray } from 'drizzle-orm'
+import { and, asc, count, eq, gt, inArray } from 'drizzle-orm'
 import type { JsonValue } from '../../db/schema/types'
 import type { Ctx } from '../../deps'
-import { idCursor, page } from '../../lib/cursor'
-import { AppError, conflict, notFound } from '../../lib/errors'
+import { idCursor, jsonBytes, pageWithin } from '../../lib/cursor'
+import { AppError, conflict, notFound, quotaExceeded } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { assertSelf, findAgent } from '../agents/lookup'
 import { appendEvent } from '../events/append'
@@ -26,6 +26,22 @@ export async function queueCommand({
     const agent = await findAgent(deps, actor.workspaceId, input.agentId, tx)
     if (agent.status !== 'active' || agent.archived)
       throw new AppError('invalid_state', 'The agent is inactive or archived')
+    const max = deps.config.quotas.pendingCommandsPerWorkspace
+    const [pending] = await tx
+      .select({ n: count() })
+      .from(deps.db.t.commands)
+      .where(
+        and(
+          eq(deps.db.t.commands.workspaceId, agent.workspaceId),
+          inArray(deps.db.t.commands.status, ['queued', 'delivered']),
+        ),
+      )
+    if ((pending?.n ?? 0) >= max)
+      throw quotaExceeded(
+        `${max} unacknowledged commands`,
+        max,
+        'SWITCHBOARD_MAX_PENDING_COMMANDS_PER_WORKSPACE',
+      )
     const row: CommandRow = {
       id: newId(),
       workspaceId: agent.workspaceId,
@@ -90,7 +106,12 @@ export async function listCommands({
     )
     .orderBy(asc(c.id))
     .limit(input.limit + 1)
-  const { items, nextCursor } = page(rows, input.limit)
+  const { items, nextCursor } = pageWithin(
+    rows,
+    input.limit,
+    deps.config.pageBytes,
+    (r) => jsonBytes(r.params) + jsonBytes(r.result) + 256,
+  )
   return { commands: items.map(commandView), nextCursor }
 }
 

@@ -27,6 +27,8 @@ export type EventInput = {
   agentId?: string | null
   /** A second agent it concerns (the other end of a job, connection or message). */
   peerAgentId?: string | null
+  /** A payload stored once (see `payloads`) that readers put into `data.payload`. */
+  payloadId?: string | null
   data: JsonObject
 }
 
@@ -51,6 +53,7 @@ export async function appendEvent(
       type: e.type,
       agentId: e.agentId ?? null,
       peerAgentId: e.peerAgentId ?? null,
+      payloadId: e.payloadId ?? null,
       data: e.data,
       createdAt: deps.clock.now(),
     })

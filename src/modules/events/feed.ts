@@ -1,9 +1,10 @@
 import { and, asc, eq, gt, lte, max, or, sql } from 'drizzle-orm'
 import type { Database } from '../../db'
-import type { Row } from '../../db/schema'
+import type { JsonValue, Row } from '../../db/schema'
 import type { Deps } from '../../deps'
 
-export type EventRow = Row<'events'>
+/** An event as read: its row, and the stored-once payload it refers to (null once that expired). */
+export type EventRow = Row<'events'> & { payload: JsonValue | null }
 
 /**
  * What a reader may see: a workspace's events, or those of its workspace concerning one agent
@@ -14,25 +15,44 @@ export type EventScope = { workspaceId: string; agentId?: string }
 /** The reads a live reader makes, built once per database (they run on every wake-up). */
 const statements = new WeakMap<Database, ReturnType<typeof build>>()
 function build(db: Database) {
-  const e = db.t.events
+  const { events: e, payloads: p } = db.t
   const range = () => and(gt(e.id, sql.placeholder('after')), lte(e.id, sql.placeholder('upTo')))
   const limit = sql.placeholder('limit')
+  const fields = {
+    id: e.id,
+    workspaceId: e.workspaceId,
+    type: e.type,
+    agentId: e.agentId,
+    peerAgentId: e.peerAgentId,
+    data: e.data,
+    payloadId: e.payloadId,
+    createdAt: e.createdAt,
+    payload: p.payload,
+  }
   return {
     all: db.prepared('events_after', (orm) =>
-      orm.select().from(e).where(range()).orderBy(asc(e.id)).limit(limit),
+      orm
+        .select(fields)
+        .from(e)
+        .leftJoin(p, eq(p.id, e.payloadId))
+        .where(range())
+        .orderBy(asc(e.id))
+        .limit(limit),
     ),
     workspace: db.prepared('events_after_ws', (orm) =>
       orm
-        .select()
+        .select(fields)
         .from(e)
+        .leftJoin(p, eq(p.id, e.payloadId))
         .where(and(eq(e.workspaceId, sql.placeholder('scope')), range()))
         .orderBy(asc(e.id))
         .limit(limit),
     ),
     agent: db.prepared('events_after_agent', (orm) =>
       orm
-        .select()
+        .select(fields)
         .from(e)
+        .leftJoin(p, eq(p.id, e.payloadId))
         .where(
           and(
             eq(e.workspaceId, sql.placeholder('workspace')),

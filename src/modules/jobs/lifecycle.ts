@@ -57,6 +57,7 @@ export async function createJob(deps: Deps, input: NewJob): Promise<JobRow> {
     createdAt: now,
     updatedAt: now,
     completedAt: null,
+    sizeBytes: 0,
   }
   await deps.db.tx(async (tx) => {
     await tx.insert(deps.db.t.jobs).values(row)
@@ -110,6 +111,7 @@ export async function finishJob(deps: Deps, jobId: string, outcome: Outcome): Pr
         status: outcome.status,
         result: outcome.result ?? null,
         error: outcome.error ?? null,
+        sizeBytes: sizeOf(outcome),
         ...(outcome.httpStatus !== undefined ? { httpStatus: outcome.httpStatus } : {}),
         updatedAt: now,
         completedAt: now,
@@ -136,6 +138,10 @@ export async function finishJob(deps: Deps, jobId: string, outcome: Outcome): Pr
     return row
   })
 }
+
+/** What a job's result and error weigh as JSON: list pages stop before loading too much of it. */
+const sizeOf = (o: Outcome) =>
+  Buffer.byteLength(JSON.stringify(o.result ?? null)) + Buffer.byteLength(o.error ?? '')
 
 /** The agent took the job (202): it stays running until reported; its answer's status is noted. */
 export async function noteAccepted(deps: Deps, jobId: string, httpStatus: number) {

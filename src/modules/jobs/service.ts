@@ -1,6 +1,6 @@
-import { and, desc, eq, lt, or } from 'drizzle-orm'
+import { and, desc, eq, inArray, lt, or } from 'drizzle-orm'
 import type { Ctx, Deps } from '../../deps'
-import { idCursor, page } from '../../lib/cursor'
+import { idCursor, pageWithin } from '../../lib/cursor'
 import { conflict, forbidden, notFound } from '../../lib/errors'
 import { attemptsOf, deleteDeliveriesOf, deliveriesOf } from '../callbacks/outbox'
 import type { AgentActor, WorkspaceActor } from '../tokens/actor'
@@ -62,8 +62,9 @@ export async function listJobs({
           or(eq(j.targetAgentId, actor.agentId), eq(j.handledByAgentId, actor.agentId)),
         )
       : eq(j.targetWorkspaceId, actor.workspaceId)
-  const rows = await deps.db.orm
-    .select()
+  // Sizes first: a page stops before its results pass the byte budget, and only its rows load.
+  const sizes = await deps.db.orm
+    .select({ id: j.id, sizeBytes: j.sizeBytes })
     .from(j)
     .where(
       and(
@@ -74,7 +75,21 @@ export async function listJobs({
     )
     .orderBy(desc(j.id))
     .limit(input.limit + 1)
-  const { items, nextCursor } = page(rows, input.limit)
+  const cut = pageWithin(sizes, input.limit, deps.config.pageBytes, (r) => r.sizeBytes + 1024)
+  const { nextCursor } = cut
+  const items =
+    cut.items.length === 0
+      ? []
+      : await deps.db.orm
+          .select()
+          .from(j)
+          .where(
+            inArray(
+              j.id,
+              cut.items.map((r) => r.id),
+            ),
+          )
+          .orderBy(desc(j.id))
   const deliveries = new Map(
     (
       await deliveriesOf(

@@ -7,6 +7,7 @@ import { newId } from '../../lib/ids'
 import { type AgentRow, assertSelf, findAgent } from '../agents/lookup'
 import { appendEvent } from '../events/append'
 import type { AgentActor, WorkspaceActor } from '../tokens/actor'
+import { storePayload } from './held'
 
 type Common = {
   payload: JsonValue
@@ -34,7 +35,13 @@ export async function sendMessage({
     const to = await findAgent(deps, actor.workspaceId, input.toAgentId, tx)
     if (!usable(from)) throw inactive('sending')
     if (!usable(to)) throw inactive('receiving')
-    return deliver(deps, tx, from, to, input, expiresAt)
+    const payloadId = await storePayload(deps, tx, {
+      workspaceId: from.workspaceId,
+      payload: input.payload,
+      expiresAt,
+      messages: 1,
+    })
+    return deliver(deps, tx, from, to, input, payloadId, expiresAt)
   })
   return { success: true as const, messageId: id, expiresAt: expiresAt.toISOString() }
 }
@@ -66,8 +73,16 @@ export async function broadcastMessage({
         ),
       )
       .orderBy(a.id)
+    if (recipients.length === 0) return []
+    // One payload for every recipient: a broadcast costs its payload once, not once per agent.
+    const payloadId = await storePayload(deps, tx, {
+      workspaceId: from.workspaceId,
+      payload: input.payload,
+      expiresAt,
+      messages: recipients.length,
+    })
     const out: string[] = []
-    for (const to of recipients) out.push(await deliver(deps, tx, from, to, input, expiresAt))
+    for (const to of recipients) out.push(await deliver(deps, tx, from, to, input, payloadId, expiresAt))
     return out
   })
   return {
@@ -78,8 +93,19 @@ export async function broadcastMessage({
   }
 }
 
-/** The message row and its `message.received` event, which concerns the recipient. */
-async function deliver(deps: Deps, tx: Orm, from: AgentRow, to: AgentRow, input: Common, expiresAt: Date) {
+/**
+ * The message row and its `message.received` event, which concerns the recipient. Both refer
+ * to the payload stored once; readers put it in (the row's own `payload` is left `{}`).
+ */
+async function deliver(
+  deps: Deps,
+  tx: Orm,
+  from: AgentRow,
+  to: AgentRow,
+  input: Common,
+  payloadId: string,
+  expiresAt: Date,
+) {
   const now = deps.clock.now()
   const row = {
     id: newId(),
@@ -88,7 +114,8 @@ async function deliver(deps: Deps, tx: Orm, from: AgentRow, to: AgentRow, input:
     toAgentId: to.id,
     channel: input.channel ?? null,
     type: input.type,
-    payload: input.payload,
+    payload: {},
+    payloadId,
     correlationId: input.correlationId ?? null,
     expiresAt,
     readAt: null,
@@ -99,6 +126,7 @@ async function deliver(deps: Deps, tx: Orm, from: AgentRow, to: AgentRow, input:
     workspaceId: to.workspaceId,
     type: 'message.received',
     agentId: to.id,
+    payloadId,
     data: {
       messageId: row.id,
       agentId: to.id,
@@ -107,7 +135,6 @@ async function deliver(deps: Deps, tx: Orm, from: AgentRow, to: AgentRow, input:
       fromPermanentId: from.permanentId,
       channel: row.channel,
       type: row.type,
-      payload: row.payload,
       correlationId: row.correlationId,
       createdAt: now.toISOString(),
       expiresAt: expiresAt.toISOString(),

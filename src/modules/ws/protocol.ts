@@ -84,8 +84,13 @@ export function typeFilter(types: string[] | undefined): ((type: string) => bool
 }
 
 /** The one wire shape of an event: `{id, type, at, data}`. */
-export function eventFrame(row: Pick<EventRow, 'id' | 'type' | 'createdAt' | 'data'>): string {
-  return JSON.stringify({ id: row.id, type: row.type, at: row.createdAt.toISOString(), data: row.data })
+export function eventFrame(
+  row: Pick<EventRow, 'id' | 'type' | 'createdAt' | 'data'> &
+    Partial<Pick<EventRow, 'payloadId' | 'payload'>>,
+): string {
+  // A payload stored once (a message's) is the frame's `data.payload`.
+  const data = row.payloadId ? { ...row.data, payload: row.payload ?? null } : row.data
+  return JSON.stringify({ id: row.id, type: row.type, at: row.createdAt.toISOString(), data })
 }
 
 /** A control frame (its type has no dot, so it never collides with an event type). */
