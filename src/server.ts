@@ -8,6 +8,7 @@ import { type Clock, systemClock } from './lib/clock'
 import { decodeKeyOrNull, Sealer } from './lib/crypto'
 import { createLogger, type Logger } from './lib/log'
 import { Registry } from './lib/metrics'
+import { listenOrigin } from './lib/origin'
 import { createOutboundClient } from './lib/outbound/client'
 import { RateLimiter } from './lib/ratelimit'
 import { type Leadership, PgLeader, soleLeader } from './lib/schedule/leader'
@@ -27,6 +28,7 @@ import { PoolRuntime } from './modules/pools/runtime'
 import { Heartbeats } from './modules/presence/heartbeats'
 import { cronIntervalMs } from './modules/presence/rules'
 import { sweepPresence } from './modules/presence/service'
+import { RelayMeter } from './modules/relays/relay'
 import { registerServiceMetrics } from './modules/service/service'
 import { ActivityTracker } from './modules/tokens/activity'
 import { CredentialResolver } from './modules/tokens/resolve'
@@ -46,13 +48,14 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const sealer = new Sealer(masterKey(config, log), config.previousMasterKeys)
   const outbound = createOutboundClient({ allowedNetworks: config.allowedNetworks })
   const routes = new RouteDirectory({ db, sealer, bus, log })
+  const metrics = new Registry()
   const deps: Deps = {
     config,
     db,
     clock,
     log,
     sealer,
-    metrics: new Registry(),
+    metrics,
     credentials: new CredentialResolver(db, clock, config, bus),
     activity: new ActivityTracker(db, clock, log),
     heartbeats: new Heartbeats(db, log, bus),
@@ -71,13 +74,17 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     limits: {
       proxy: new RateLimiter(config.rateLimits.proxy.perSecond, config.rateLimits.proxy.burst),
       ip: new RateLimiter(config.rateLimits.ip.perSecond, config.rateLimits.ip.burst),
+      relayIp: new RateLimiter(config.rateLimits.relayIp.perSecond, config.rateLimits.relayIp.burst),
+      relayAgent: new RateLimiter(config.rateLimits.relayAgent.perSecond, config.rateLimits.relayAgent.burst),
     },
+    listenUrl: null,
     routes,
     forward: new ForwardingEngine({ outbound, routes }),
     groupCache: new LaneCache(bus, (note) => note.groupId),
     poolCache: new LaneCache(bus, (note) => note.poolId),
     poolRuntime: new PoolRuntime(config),
     deliveries: new Deliveries(),
+    relayMeter: new RelayMeter(metrics, log),
   }
   deps.live = new LiveHub(deps)
   deps.callbacks = new CallbackWorker(deps)
@@ -175,6 +182,7 @@ export async function startServer(
   }
   const app = createApp(deps).listen({ port: config.port, hostname: config.host })
   const server = app.server!
+  deps.listenUrl = listenOrigin(config.host, server.port ?? config.port)
   deps.activity.start(config.activityFlushMs)
   deps.heartbeats.start(1000)
   const scheduler = startSchedules(deps)

@@ -11,6 +11,7 @@ import { messageRoutes } from '../modules/messages/routes'
 import { poolRoutes } from '../modules/pools/routes'
 import { presenceRoutes } from '../modules/presence/routes'
 import { proxyRoutes } from '../modules/proxy/routes'
+import { relayRoutes } from '../modules/relays/routes'
 import { serviceRoutes } from '../modules/service/routes'
 import { tokenRoutes } from '../modules/tokens/routes'
 import { workspaceRoutes } from '../modules/workspaces/routes'
@@ -53,6 +54,7 @@ export function createApp(deps: Deps) {
     .use(poolRoutes(deps))
     .use(proxyRoutes(deps))
     .use(jobRoutes(deps))
+    .use(relayRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -21,7 +21,8 @@ export function docsPlugin() {
         specPath: '/docs/json',
         provider: 'swagger-ui',
         mapJsonSchema: { zod: z.toJSONSchema },
-        exclude: { paths: ['/docs', '/docs/json', '/docs/assets/:file'] },
+        // Not `staticFile`: the relays' card routes (`…/.well-known/agent-card.json`) are API routes.
+        exclude: { paths: ['/docs', '/docs/json', '/docs/assets/:file'], staticFile: false },
         swagger: {
           cdn: '/docs/assets/swagger-ui-bundle.js',
           theme: '/docs/assets/swagger-ui.css',
@@ -51,6 +52,11 @@ export function docsPlugin() {
             {
               name: 'jobs',
               description: 'Async jobs: poll, list, clear, report the outcome; signed callbacks',
+            },
+            {
+              name: 'relays',
+              description:
+                'External relays (no token): A2A, MCP and OpenAI clients reach agents that allow external invocation',
             },
             { name: 'teams', description: 'Team-scoped aliases (the team is the workspace)' },
             { name: 'service', description: 'Health, readiness and metrics' },

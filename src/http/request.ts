@@ -46,11 +46,13 @@ export function requestPlugin(deps: Deps) {
       metas.set(request, meta)
       set.headers['x-request-id'] = meta.id
       // Requests without a credential are limited per client IP (credentials are limited where
-      // they are used; a stream's ?token= counts against the IP only when it fails).
+      // they are used; a stream's ?token= counts against the IP only when it fails). The relays
+      // take no Switchboard credential and have limits of their own (modules/relays/admit.ts).
       if (
         !request.headers.has('authorization') &&
         !request.headers.has('x-api-key') &&
-        !hasStreamToken(request)
+        !hasStreamToken(request) &&
+        !isRelay(request)
       ) {
         limitByIp(deps, request)
       }
@@ -71,6 +73,10 @@ export function requestPlugin(deps: Deps) {
       })
     })
 }
+
+/** The client address of a request (see clientIp). */
+export const clientAddress = (request: Request, trustProxy: boolean) =>
+  clientIp(request, requestMeta(request).server, trustProxy)
 
 /** The client address: the socket's peer, or the last X-Forwarded-For hop behind a trusted proxy. */
 function clientIp(request: Request, server: Server, trustProxy: boolean) {
@@ -104,4 +110,11 @@ function hasStreamToken(request: Request) {
   const url = request.url
   const q = url.indexOf('?')
   return q !== -1 && url.slice(0, q).endsWith('/api/ws') && new URLSearchParams(url.slice(q + 1)).has('token')
+}
+
+/** `/relay/…`: the external relays, limited by their own settings. */
+function isRelay(request: Request) {
+  const url = request.url
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  return url.startsWith('/relay/', start)
 }
