@@ -53,8 +53,8 @@ export function createApp(deps: Deps) {
     .use(groupRoutes(deps))
     .use(poolRoutes(deps))
     .use(proxyRoutes(deps))
-    .use(jobRoutes(deps))
     .use(relayRoutes(deps))
+    .use(jobRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>

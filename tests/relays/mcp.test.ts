@@ -225,9 +225,9 @@ describe('MCP relay, 2026-07-28 stateless (@modelcontextprotocol/client 2.x)', a
 
 describe.skipIf(!onPostgres)('MCP relay across instances (Postgres)', async () => {
   const second = onPostgres ? await liveServer() : null
+  const up = sessionServer()
 
   test('one session whose requests alternate between two instances', async () => {
-    const up = sessionServer()
     const pid = await relayedAgent(up.url)
     const origins = [new URL(sb.url), new URL(second!.url)]
     const used: string[] = []

@@ -96,7 +96,7 @@ function scrub(v: Json, ctx: CardContext, depth: number): Json | typeof GONE {
   if (depth > MAX_DEPTH) return GONE
   if (typeof v === 'string') {
     if (!mentionsUpstream(v, ctx)) return v
-    if (!URL.canParse(v)) return GONE
+    if (!URL.canParse(v)) return redacted(v, ctx)
     const pointed = relayUrl(v, ctx)
     return pointed.under ? pointed.url : GONE
   }
@@ -118,6 +118,18 @@ function scrub(v: Json, ctx: CardContext, depth: number): Json | typeof GONE {
     return out
   }
   return v
+}
+
+/**
+ * Text that names an upstream address (a description, an example): each URL in it is pointed
+ * at the relay, and any address left is replaced, so the text stays and the address goes.
+ */
+function redacted(text: string, ctx: CardContext): string {
+  let out = text.replace(/https?:\/\/[^\s"'<>]+/gi, (u) => relayUrl(u, ctx).url)
+  for (const h of ctx.upstreamHosts) {
+    out = out.replace(new RegExp(h.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), '[agent]')
+  }
+  return out
 }
 
 export type RegistryFacts = {

@@ -37,55 +37,59 @@ const jsonRpcBody = {
 }
 const anyBody = {
   required: false,
-  content: { '*/*': { schema: { description: 'Any body, passed as it is' } } },
+  content: {
+    'application/json': {
+      schema: { description: 'The protocol’s JSON (e.g. an OpenAI request), passed as it is' },
+    },
+    '*/*': { schema: { description: 'Any other body (multipart uploads too), passed as it is' } },
+  },
 }
 
-type PathMethod = 'get' | 'post' | 'put' | 'patch' | 'delete'
-const METHOD_NAMES: Record<PathMethod, string> = {
-  get: 'Get',
-  post: 'Post',
-  put: 'Put',
-  patch: 'Patch',
-  delete: 'Delete',
-}
-
-/**
- * `…/{protocol}/*` for each method (one operation each in the docs), plus OPTIONS for CORS
- * preflights, which the agent answers like any other request.
- */
-function pathRelay(
-  deps: Deps,
-  protocol: 'a2a' | 'openai',
-  methods: PathMethod[],
+/** The options of one method of a `…/{protocol}/*` relay: its own operation in the docs. */
+const pathOp = (
   doc: { operationId: string; summary: string; description: string },
-) {
-  const handle = ({ params, request }: { params: Record<string, string | undefined>; request: Request }) => {
-    const input = { permanentId: params.permanentId ?? '', request, rest: restOf(request) }
-    return protocol === 'a2a' ? relayA2a(deps, input) : relayCall(deps, { ...input, protocol })
-  }
-  const path = `/:permanentId/${protocol}/*`
-  const app = new Elysia().options(path, handle, { detail: { hide: true } })
-  for (const m of methods) {
-    app.route(m.toUpperCase(), path, handle, {
-      params: RelayPathParams,
-      response: responses({ 200: RelayedAnswer }, [...errors]),
-      detail: {
-        ...noToken,
-        ...doc,
-        operationId: `${doc.operationId}${METHOD_NAMES[m]}`,
-        ...(m === 'get' || m === 'delete' ? {} : { requestBody: anyBody }),
-      },
-    })
-  }
-  return app
+  method: string,
+  body: boolean,
+) => ({
+  params: RelayPathParams,
+  response: responses({ 200: RelayedAnswer }, [...errors]),
+  detail: {
+    ...noToken,
+    ...doc,
+    operationId: `${doc.operationId}${method}`,
+    ...(body ? { requestBody: anyBody } : {}),
+  },
+})
+const hidden = { detail: { hide: true } }
+
+const A2A_PATH = {
+  operationId: 'relayA2aPath',
+  summary: 'A2A below the base (the HTTP+JSON binding), to the same path under the agent’s A2A URL',
+  description: `${HYGIENE} ${REFUSALS}`,
+}
+const OPENAI = {
+  operationId: 'relayOpenAi',
+  summary: 'OpenAI-compatible API: base URL …/relay/{permanentId}/openai/v1 reaches <openai url>/v1/…',
+  description:
+    'Chat completions, models, responses, embeddings and the rest; `stream: true` answers pass event by ' +
+    'event; the agent’s Retry-After and rate-limit headers come back. ' +
+    HYGIENE +
+    ' ' +
+    REFUSALS,
 }
 
 /**
  * The external relays: outside A2A, MCP and OpenAI clients reach agents that allow external
  * invocation, without a Switchboard token (see modules/relays/relay.ts).
  */
-export const relayRoutes = (deps: Deps) =>
-  new Elysia({ prefix: '/relay', tags: ['relays'] })
+export function relayRoutes(deps: Deps) {
+  // Handlers name what they read ({ params, request }): Elysia then reads no body for them.
+  type Ctx = { params: { permanentId: string }; request: Request }
+  const a2aPath = ({ params, request }: Ctx) =>
+    relayA2a(deps, { permanentId: params.permanentId, request, rest: restOf(request) })
+  const openai = ({ params, request }: Ctx) =>
+    relayCall(deps, { permanentId: params.permanentId, protocol: 'openai', request, rest: restOf(request) })
+  return new Elysia({ prefix: '/relay', tags: ['relays'] })
     .get(
       '/:permanentId/a2a/.well-known/agent-card.json',
       ({ params, request }) => relayA2aCard(deps, { permanentId: params.permanentId, request }),
@@ -141,13 +145,10 @@ export const relayRoutes = (deps: Deps) =>
         },
       },
     )
-    .use(
-      pathRelay(deps, 'a2a', ['get', 'post', 'delete'], {
-        operationId: 'relayA2aPath',
-        summary: 'A2A below the base (the HTTP+JSON binding), to the same path under the agent’s A2A URL',
-        description: `${HYGIENE} ${REFUSALS}`,
-      }),
-    )
+    .get('/:permanentId/a2a/*', a2aPath, pathOp(A2A_PATH, 'Get', false))
+    .post('/:permanentId/a2a/*', a2aPath, pathOp(A2A_PATH, 'Post', true))
+    .delete('/:permanentId/a2a/*', a2aPath, pathOp(A2A_PATH, 'Delete', false))
+    .options('/:permanentId/a2a/*', a2aPath, hidden)
     .post(
       '/:permanentId/mcp',
       ({ params, request }) =>
@@ -202,15 +203,10 @@ export const relayRoutes = (deps: Deps) =>
         },
       },
     )
-    .use(
-      pathRelay(deps, 'openai', ['get', 'post', 'put', 'patch', 'delete'], {
-        operationId: 'relayOpenAi',
-        summary: 'OpenAI-compatible API: base URL …/relay/{permanentId}/openai/v1 reaches <openai url>/v1/…',
-        description:
-          'Chat completions, models, responses, embeddings and the rest; `stream: true` answers pass event by ' +
-          'event; the agent’s Retry-After and rate-limit headers come back. ' +
-          HYGIENE +
-          ' ' +
-          REFUSALS,
-      }),
-    )
+    .get('/:permanentId/openai/*', openai, pathOp(OPENAI, 'Get', false))
+    .post('/:permanentId/openai/*', openai, pathOp(OPENAI, 'Post', true))
+    .put('/:permanentId/openai/*', openai, pathOp(OPENAI, 'Put', true))
+    .patch('/:permanentId/openai/*', openai, pathOp(OPENAI, 'Patch', true))
+    .delete('/:permanentId/openai/*', openai, pathOp(OPENAI, 'Delete', false))
+    .options('/:permanentId/openai/*', openai, hidden)
+}
