@@ -43,6 +43,8 @@ export const ConfigSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: databaseUrl,
   SWITCHBOARD_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  SWITCHBOARD_DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  SWITCHBOARD_SQLITE_SYNCHRONOUS: z.enum(['normal', 'full', 'NORMAL', 'FULL']).default('normal'),
   SWITCHBOARD_ADMIN_TOKEN: z.preprocess(
     (v) => (v === '' ? undefined : v),
     z.string().min(32, 'must be at least 32 characters').optional(),
@@ -113,7 +115,9 @@ export const ConfigSchema = z.object({
 export type Config = {
   port: number
   host: string
-  database: { kind: 'sqlite'; path: string } | { kind: 'pg'; url: string; poolSize: number }
+  database:
+    | { kind: 'sqlite'; path: string; synchronous: 'normal' | 'full' }
+    | { kind: 'pg'; url: string; poolSize: number; timeoutMs: number }
   adminToken: string | undefined
   masterKey: Uint8Array | undefined
   previousMasterKeys: Uint8Array[]
@@ -168,14 +172,23 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   ] as const) {
     if (!isValidCron(e[cron])) throw new ConfigError(`${cron}: expected a cron pattern such as "0 * * * * *"`)
   }
+  const sqlite = e.DATABASE_URL.startsWith('sqlite:') ? sqlitePath(e.DATABASE_URL) : './data/switchboard.db'
+  if (sqlite === null)
+    throw new ConfigError(
+      'DATABASE_URL: expected sqlite:PATH (sqlite:data/sb.db or sqlite://data/sb.db relative to the working directory, sqlite:///var/lib/sb.db absolute)',
+    )
   const database = e.DATABASE_URL.startsWith('postgres')
-    ? { kind: 'pg' as const, url: e.DATABASE_URL, poolSize: e.SWITCHBOARD_DB_POOL_SIZE }
+    ? {
+        kind: 'pg' as const,
+        url: e.DATABASE_URL,
+        poolSize: e.SWITCHBOARD_DB_POOL_SIZE,
+        timeoutMs: e.SWITCHBOARD_DB_TIMEOUT_MS,
+      }
     : {
         kind: 'sqlite' as const,
-        path: e.DATABASE_URL.startsWith('sqlite:') ? e.DATABASE_URL.slice(7) : './data/switchboard.db',
+        path: sqlite,
+        synchronous: e.SWITCHBOARD_SQLITE_SYNCHRONOUS.toLowerCase() as 'normal' | 'full',
       }
-  if (database.kind === 'sqlite' && database.path === '')
-    throw new ConfigError('DATABASE_URL: sqlite: needs a path')
   const masterKey = e.SWITCHBOARD_MASTER_KEY ? (decodeKey(e.SWITCHBOARD_MASTER_KEY) ?? undefined) : undefined
   if (database.kind === 'pg' && !masterKey) {
     throw new ConfigError(
@@ -244,6 +257,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ip: { perSecond: e.SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND, burst: e.SWITCHBOARD_RATE_LIMIT_IP_BURST },
     },
   }
+}
+
+/**
+ * The file a `sqlite:` URL names. `sqlite:PATH` and `sqlite://PATH` are relative to the working
+ * directory unless PATH starts with `/` (`sqlite:///var/lib/sb.db`); `sqlite::memory:` is an
+ * in-memory database. Null for what is not a file path: nothing, a directory, a query string.
+ */
+export function sqlitePath(url: string): string | null {
+  let path = url.slice('sqlite:'.length)
+  if (path.startsWith('//')) path = path.slice(2)
+  if (path === '' || path.endsWith('/') || /[?#]/.test(path) || path.includes('\u0000')) return null
+  return path
 }
 
 function isValidCron(pattern: string): boolean {

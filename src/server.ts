@@ -35,7 +35,7 @@ export type Overrides = { clock?: Clock; log?: Logger; db?: Database }
 export async function buildDeps(config: Config, overrides: Overrides = {}): Promise<Deps> {
   const log = overrides.log ?? createLogger(config.logLevel)
   const clock = overrides.clock ?? systemClock
-  const db = overrides.db ?? (await openDatabase(config.database))
+  const db = overrides.db ?? (await openDatabase(config.database, log))
   await db.migrate()
   const instanceId = crypto.randomUUID()
   const bus = await openBus(config, db, log, instanceId)
