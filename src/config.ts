@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path'
 import { Cron } from 'croner'
 import { z } from 'zod'
 import { decodeKeyOrNull as decodeKey } from './lib/crypto'
@@ -50,6 +51,7 @@ export const ConfigSchema = z.object({
     z.string().min(32, 'must be at least 32 characters').optional(),
   ),
   SWITCHBOARD_MASTER_KEY: masterKey,
+  SWITCHBOARD_MASTER_KEY_FILE: z.string().default(''),
   SWITCHBOARD_PREVIOUS_MASTER_KEYS: z
     .string()
     .default('')
@@ -71,6 +73,8 @@ export const ConfigSchema = z.object({
     .max(4_294_967_295)
     .default(256 * 1024 * 1024),
   SWITCHBOARD_SHUTDOWN_GRACE_SECONDS: seconds(10, 0, 600),
+  SWITCHBOARD_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).optional(),
+  SWITCHBOARD_SPOOL_DIR: z.string().default(''),
   SWITCHBOARD_ACTIVITY_FLUSH_SECONDS: seconds(10, 1, 3600),
   SWITCHBOARD_TOKEN_CACHE_SECONDS: seconds(30, 0, 3600),
   SWITCHBOARD_PRESENCE_SWEEP_CRON: z.string().min(1).default('*/15 * * * * *'),
@@ -120,12 +124,17 @@ export type Config = {
     | { kind: 'pg'; url: string; poolSize: number; timeoutMs: number }
   adminToken: string | undefined
   masterKey: Uint8Array | undefined
+  /** Where the master key is read from (and, on SQLite, created) when SWITCHBOARD_MASTER_KEY is unset. */
+  masterKeyFile: string | null
   previousMasterKeys: Uint8Array[]
   onlineWindowMs: number
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
   maxJsonBytes: number
   maxBodyBytes: number
+  /** The whole stop (drain, deliveries, flushes, close) fits in this. */
   shutdownGraceMs: number
+  /** Where job outcomes the database could not take at stop are kept for the next start (null: nowhere). */
+  spoolDir: string | null
   activityFlushMs: number
   tokenCacheMs: number
   presenceSweepCron: string
@@ -190,9 +199,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         synchronous: e.SWITCHBOARD_SQLITE_SYNCHRONOUS.toLowerCase() as 'normal' | 'full',
       }
   const masterKey = e.SWITCHBOARD_MASTER_KEY ? (decodeKey(e.SWITCHBOARD_MASTER_KEY) ?? undefined) : undefined
-  if (database.kind === 'pg' && !masterKey) {
+  if (database.kind === 'pg' && !masterKey && !e.SWITCHBOARD_MASTER_KEY_FILE) {
     throw new ConfigError(
-      'SWITCHBOARD_MASTER_KEY: required with Postgres (every instance must share it); generate one with `openssl rand -hex 32`',
+      'SWITCHBOARD_MASTER_KEY: required with Postgres (every instance must share it, or read it from SWITCHBOARD_MASTER_KEY_FILE); generate one with `openssl rand -hex 32`',
     )
   }
   return {
@@ -201,6 +210,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     database,
     adminToken: e.SWITCHBOARD_ADMIN_TOKEN,
     masterKey,
+    masterKeyFile: e.SWITCHBOARD_MASTER_KEY_FILE || null,
     previousMasterKeys: e.SWITCHBOARD_PREVIOUS_MASTER_KEYS.split(',')
       .filter(Boolean)
       .map((k) => decodeKey(k.trim())!),
@@ -208,7 +218,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.SWITCHBOARD_LOG_LEVEL,
     maxJsonBytes: e.SWITCHBOARD_MAX_JSON_BYTES,
     maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
-    shutdownGraceMs: e.SWITCHBOARD_SHUTDOWN_GRACE_SECONDS * 1000,
+    shutdownGraceMs: e.SWITCHBOARD_SHUTDOWN_GRACE_MS ?? e.SWITCHBOARD_SHUTDOWN_GRACE_SECONDS * 1000,
+    spoolDir:
+      e.SWITCHBOARD_SPOOL_DIR ||
+      (database.kind === 'pg'
+        ? './data/spool'
+        : database.path === ':memory:'
+          ? null
+          : join(dirname(database.path), 'spool')),
     activityFlushMs: e.SWITCHBOARD_ACTIVITY_FLUSH_SECONDS * 1000,
     tokenCacheMs: e.SWITCHBOARD_TOKEN_CACHE_SECONDS * 1000,
     presenceSweepCron: e.SWITCHBOARD_PRESENCE_SWEEP_CRON,

@@ -46,7 +46,12 @@ async function main(argv: string[]): Promise<number> {
         },
       })
       const shutdown = (signal: string) => {
-        running.deps.log.info('shutting down', { signal })
+        running.deps.log.info('shutting down', { signal, graceMs: config.shutdownGraceMs })
+        // A stop that overruns its grace (a hung close) must not keep the process: leave anyway.
+        setTimeout(() => {
+          running.deps.log.error('stop overran the shutdown grace; exiting')
+          process.exit(1)
+        }, config.shutdownGraceMs + 1000).unref()
         running.stop().then(
           () => process.exit(0),
           (e) => {

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Config } from './config'
 import { type Database, openDatabase } from './db'
@@ -6,6 +6,7 @@ import type { Deps } from './deps'
 import { type App, createApp } from './http/app'
 import { type Clock, systemClock } from './lib/clock'
 import { decodeKeyOrNull, Sealer } from './lib/crypto'
+import { writeFileAtomic } from './lib/files'
 import { createLogger, type Logger } from './lib/log'
 import { Registry } from './lib/metrics'
 import { createOutboundClient } from './lib/outbound/client'
@@ -19,6 +20,7 @@ import { sweepEventRetention } from './modules/events/retention'
 import { runHealthSweep } from './modules/health/sweep'
 import { sweepJobDeadlines } from './modules/jobs/deadline'
 import { drainDeliveries } from './modules/jobs/deliver'
+import { outcomeOutbox } from './modules/jobs/outcomes'
 import { purgeExpiredMessages } from './modules/messages/purge'
 import { Heartbeats } from './modules/presence/heartbeats'
 import { cronIntervalMs } from './modules/presence/rules'
@@ -87,23 +89,35 @@ async function openBus(config: Config, db: Database, log: Logger, instanceId: st
 }
 
 /**
- * The master key: from SWITCHBOARD_MASTER_KEY, else (SQLite only; config refuses Postgres
- * without it) a key file beside the database, created 0600 on first start.
+ * The master key: from SWITCHBOARD_MASTER_KEY, else from SWITCHBOARD_MASTER_KEY_FILE, else
+ * (SQLite only; config refuses Postgres without one) a key file beside the database, created
+ * 0600 on first start. A new file is written whole or not at all (temp file, fsync, link into
+ * place), so a full disk or a crash can never leave an empty key that stops the next start.
  */
 function masterKey(config: Config, log: Logger): Uint8Array {
   if (config.masterKey) return config.masterKey
-  if (config.database.kind !== 'sqlite') throw new Error('SWITCHBOARD_MASTER_KEY is required with Postgres')
-  if (config.database.path === ':memory:') return crypto.getRandomValues(new Uint8Array(32))
-  const file = join(dirname(config.database.path), 'master.key')
+  if (config.database.kind !== 'sqlite' && !config.masterKeyFile)
+    throw new Error('SWITCHBOARD_MASTER_KEY is required with Postgres')
+  if (config.database.kind === 'sqlite' && config.database.path === ':memory:' && !config.masterKeyFile)
+    return crypto.getRandomValues(new Uint8Array(32))
+  const file =
+    config.masterKeyFile ??
+    join(dirname(config.database.kind === 'sqlite' ? config.database.path : '.'), 'master.key')
   if (!existsSync(file)) {
-    mkdirSync(dirname(file), { recursive: true })
+    if (config.masterKeyFile && config.database.kind === 'pg')
+      throw new Error(`${file} does not exist: with Postgres every instance must read the same key`)
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
     const key = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')
-    writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' })
-    chmodSync(file, 0o600)
-    log.info('generated a master key file', { path: file })
+    try {
+      writeFileAtomic(file, `${key}\n`, { mode: 0o600, exclusive: true })
+      log.info('generated a master key file', { path: file })
+    } catch (e) {
+      // Another process created it first: use theirs.
+      if ((e as { code?: string }).code !== 'EEXIST') throw e
+    }
   }
   const key = decodeKeyOrNull(readFileSync(file, 'utf8').trim())
-  if (!key) throw new Error(`${file} does not hold a 32-byte key (64 hex characters)`)
+  if (!key) throw new Error(`${file} does not hold a 32-byte key (64 hex characters or base64)`)
   return key
 }
 
@@ -150,6 +164,8 @@ export async function startServer(
       overrides.onBootstrapKey?.(boot.apiKey)
     }
   }
+  // Outcomes a previous run could not record (the database down at its stop) land first.
+  await outcomeOutbox(deps).replay()
   const app = createApp(deps).listen({ port: config.port, hostname: config.host })
   const server = app.server!
   deps.activity.start(config.activityFlushMs)
@@ -167,25 +183,53 @@ export async function startServer(
   let stopping: Promise<void> | undefined
   const stop = () => {
     stopping ??= (async () => {
+      // One budget for the whole stop. The last part of it is kept for the writes that make
+      // the stop lose nothing: cut deliveries' outcomes, the outbox's spool, the flushes.
+      const grace = config.shutdownGraceMs
+      const deadline = performance.now() + grace
+      const left = () => Math.max(0, deadline - performance.now())
+      const tail = Math.min(grace / 4, 2000)
+      const beforeTail = () => Math.max(0, left() - tail)
+      const within = async (what: string, p: Promise<unknown>, ms = left()) => {
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const done = await Promise.race([
+          p.then(
+            () => true,
+            (e) => {
+              deps.log.error(`${what} failed at stop`, { error: e })
+              return true
+            },
+          ),
+          new Promise<false>((r) => {
+            timer = setTimeout(() => r(false), ms)
+          }),
+        ])
+        clearTimeout(timer)
+        if (!done) deps.log.warn(`${what} did not finish within the shutdown grace`)
+      }
       // Stop accepting, let in-flight requests finish, then cut what is left.
       const drained = server.stop(false)
       // Sockets are closed (1001) and their agents' socket presence cleared; the schedules
-      // stop, their runs in progress finishing within the same grace.
-      await deps.live.shutdown()
-      const jobsStopped = scheduler.stop(config.shutdownGraceMs)
-      const timer = new Promise<'timeout'>((r) =>
-        setTimeout(() => r('timeout'), config.shutdownGraceMs).unref(),
-      )
-      if ((await Promise.race([drained.then(() => 'drained' as const), timer])) === 'timeout')
-        await server.stop(true)
-      // Async deliveries outlive their requests; give them the same grace, then hand callbacks back.
-      await drainDeliveries(deps, config.shutdownGraceMs)
-      await callbacks.stop()
-      await jobsStopped
-      await deps.activity.stop().catch((e) => deps.log.error('final activity flush failed', { error: e }))
-      await deps.heartbeats.stop().catch((e) => deps.log.error('final heartbeat flush failed', { error: e }))
-      await deps.db.close()
-      deps.log.info('stopped')
+      // stop, their runs in progress finishing within the same budget.
+      await within('closing sockets', deps.live.shutdown(), beforeTail())
+      const jobsStopped = scheduler.stop(beforeTail())
+      const finished = await Promise.race([
+        drained.then(() => true),
+        Bun.sleep(beforeTail()).then(() => false),
+      ])
+      if (!finished) {
+        deps.log.warn('cutting requests still under way at stop')
+        void server.stop(true)
+      }
+      // Async deliveries outlive their requests: those still under way are cut and recorded failed.
+      await drainDeliveries(deps, beforeTail(), tail / 2)
+      await within('stopping callbacks', callbacks.stop(), beforeTail())
+      await within('stopping schedules', jobsStopped, beforeTail())
+      await within('job outcomes', outcomeOutbox(deps).stop())
+      await within('final activity flush', deps.activity.stop())
+      await within('final heartbeat flush', deps.heartbeats.stop())
+      await within('closing the database', deps.db.close())
+      deps.log.info('stopped', { ms: Math.round(grace - left()) })
     })()
     return stopping
   }
