@@ -114,6 +114,7 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
   SWITCHBOARD_RATE_LIMIT_IP_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
   SWITCHBOARD_BOOTSTRAP: bool(true),
+  SWITCHBOARD_LEADER_LEASE_SECONDS: seconds(15, 2, 30),
 })
 
 export type Config = {
@@ -150,6 +151,8 @@ export type Config = {
   allowedNetworks: string[]
   trustProxy: boolean
   bootstrap: boolean
+  /** Postgres: a leader silent this long loses the lead (and notices before it runs anything). */
+  leaderLeaseMs: number
   publicUrl: string | null
   timeouts: { syncMs: number; asyncMs: number; broadcastMs: number; poolMs: number }
   /** Passive health on pools: this many consecutive failures eject a member for `ms` (0 failures: never). */
@@ -252,6 +255,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     allowedNetworks: e.SWITCHBOARD_ALLOWED_NETWORKS,
     trustProxy: e.SWITCHBOARD_TRUST_PROXY,
     bootstrap: e.SWITCHBOARD_BOOTSTRAP,
+    leaderLeaseMs: e.SWITCHBOARD_LEADER_LEASE_SECONDS * 1000,
     publicUrl: e.SWITCHBOARD_PUBLIC_URL ? e.SWITCHBOARD_PUBLIC_URL.replace(/\/$/, '') : null,
     timeouts: {
       syncMs: e.SWITCHBOARD_SYNC_TIMEOUT_MS,

@@ -137,12 +137,12 @@ export function scheduledJobs(deps: Deps): ScheduledJob[] {
   ]
 }
 
-/** Starts the schedules; on Postgres the lead is an advisory lock on its own connection. */
+/** Starts the schedules; on Postgres the lead is a lease: an advisory lock on its own connection. */
 export function startSchedules(deps: Deps, jobs = scheduledJobs(deps)): Scheduler {
   const { config } = deps
   const leader: Leadership =
     config.database.kind === 'pg' && deps.db.dialect === 'pg'
-      ? new PgLeader(config.database.url, deps.log, deps.instanceId)
+      ? new PgLeader(config.database.url, deps.log, deps.instanceId, config.leaderLeaseMs)
       : soleLeader
   const scheduler = new Scheduler(deps, leader, deps.instanceId)
   for (const job of jobs) scheduler.register(job)
