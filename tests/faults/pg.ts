@@ -15,6 +15,7 @@ const BIN = ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/l
 export function privatePgUnavailable(): string | null {
   if (!BIN) return 'no Postgres server binaries (initdb) under /usr/lib/postgresql'
   if (process.getuid?.() !== 0) return 'private clusters are created as the postgres user, which needs root'
+  if (!Bun.which('runuser')) return 'runuser is not installed'
   if (Bun.spawnSync(['id', 'postgres'], { stdout: 'ignore', stderr: 'ignore' }).exitCode !== 0)
     return 'no postgres system user'
   return null
