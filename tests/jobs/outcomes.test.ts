@@ -3,7 +3,6 @@ import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { eq } from 'drizzle-orm'
 import { openDatabase } from '../../src/db'
-import { outcomeOutbox } from '../../src/modules/jobs/outcomes'
 import { createWorkspace } from '../../src/modules/workspaces/service'
 import { startServer } from '../../src/server'
 import { refuseUpdates } from '../db/refuse'
@@ -65,7 +64,7 @@ describe('job outcomes the database could not take', () => {
     const release = await waitFor(async () => gates.get(job.jobId), 'the delivery')
     const block = await refuseUpdates(sb.deps.db, 'jobs', job.jobId)
     release()
-    await waitFor(async () => outcomeOutbox(sb.deps).size === 1, 'the outcome to be kept')
+    await waitFor(async () => sb.deps.outcomes.size === 1, 'the outcome to be kept')
     expect((await call('GET', `/api/jobs/${job.jobId}`, { token: caller.token })).body.status).toBe('running')
     await block.lift()
     const done = await waitFor(async () => {
@@ -73,7 +72,7 @@ describe('job outcomes the database could not take', () => {
       return r.body.status !== 'running' ? r.body : undefined
     }, 'the retry')
     expect(done).toMatchObject({ status: 'completed', result: { done: '/retry' }, httpStatus: 200 })
-    expect(outcomeOutbox(sb.deps).size).toBe(0)
+    expect(sb.deps.outcomes.size).toBe(0)
     await sb.stop()
   })
 
@@ -97,7 +96,7 @@ describe('job outcomes the database could not take', () => {
     const release = await waitFor(async () => gates.get(job.jobId), 'the delivery')
     const block = await refuseUpdates(first.sb.deps.db, 'jobs', job.jobId)
     release()
-    await waitFor(async () => outcomeOutbox(first.sb.deps).size === 1, 'the outcome to be kept')
+    await waitFor(async () => first.sb.deps.outcomes.size === 1, 'the outcome to be kept')
     await first.sb.stop()
     expect(readdirSync(spool)).toEqual([`${job.jobId}.json`])
 

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { AgentRef, NextCursor, NullableTimestamp, Timestamp } from '../../http/schemas'
+import { PROTOCOLS, type ProtocolName, ProtocolNameSchema } from '../../lib/protocols'
 
-export const PROTOCOLS = ['mcp', 'a2a', 'openai', 'anp', 'acp'] as const
 export const CLIENT_TYPES = [
   'cursor',
   'windsurf',
@@ -68,7 +68,7 @@ export const Capabilities = z
 export const ProtocolSetting = z.strictObject({ enabled: z.boolean(), url: HttpUrl.nullable().optional() })
 export const ProtocolsInput = z.strictObject(
   Object.fromEntries(PROTOCOLS.map((p) => [p, ProtocolSetting.optional()])) as Record<
-    (typeof PROTOCOLS)[number],
+    ProtocolName,
     z.ZodOptional<typeof ProtocolSetting>
   >,
 )
@@ -174,7 +174,10 @@ export const HealthCheckView = z
   })
   .meta({ id: 'HealthCheck' })
 
-const ProtocolsView = z.record(z.string(), z.object({ enabled: z.boolean(), url: z.string().nullable() }))
+const ProtocolsView = z.partialRecord(
+  ProtocolNameSchema,
+  z.object({ enabled: z.boolean(), url: z.string().nullable() }),
+)
 
 export const Agent = z
   .object({

@@ -1,10 +1,10 @@
 import type { Deps } from '../../deps'
 import { readCapped } from '../../lib/read'
-import { upstreamError } from '../proxy/engine'
-import { type CallContext, sendHop } from '../proxy/forward'
-import type { Hop } from '../proxy/routing'
+import { upstreamError } from '../forward/errors'
+import { type CallContext, callerHeaders, LANE_HEADERS } from '../forward/headers'
+import type { Hop } from '../forward/routing'
 import type { Outcome } from './lifecycle'
-import { type DeliveryOutcome, outcomeOutbox } from './outcomes'
+import type { DeliveryOutcome } from './outcomes'
 import { decoded, excerpt, resultOf } from './result'
 
 export type FirstDelivery = {
@@ -15,11 +15,37 @@ export type FirstDelivery = {
   call: CallContext
 }
 
-type Delivery = { done: Promise<void>; ctl: AbortController }
-const inFlight = new WeakMap<Deps, Set<Delivery>>()
-
 /** Why a delivery was cut short by a stop: recorded as the job's error. */
 const STOPPED = 'Switchboard stopped before the agent answered; the agent may have received the job'
+
+/**
+ * First deliveries still under way on this instance. Built once at start-up (server.ts); a
+ * graceful stop waits for them (`drain`) and, past its grace, cuts them before the database
+ * closes.
+ */
+export class Deliveries {
+  private readonly inFlight = new Map<Promise<void>, AbortController>()
+
+  track(p: Promise<void>, ctl: AbortController) {
+    this.inFlight.set(p, ctl)
+    p.finally(() => this.inFlight.delete(p))
+  }
+
+  /**
+   * Waits (at most `ms`) for first deliveries still under way, then cuts the rest: each records
+   * its job as failed, saying why (the outcome outbox spools what the database cannot take),
+   * within `recordMs`.
+   */
+  async drain(ms: number, recordMs = 1000, log?: Deps['log']) {
+    const all = () => Promise.allSettled([...this.inFlight.keys()])
+    if (this.inFlight.size === 0) return
+    await Promise.race([all(), Bun.sleep(ms)])
+    if (this.inFlight.size === 0) return
+    log?.warn('cutting async deliveries still under way at stop', { count: this.inFlight.size })
+    for (const ctl of this.inFlight.values()) ctl.abort(STOPPED)
+    await Promise.race([all(), Bun.sleep(recordMs)])
+  }
+}
 
 /**
  * Delivers a new job to its agent after the caller has had its 202: one attempt, bounded by
@@ -30,34 +56,11 @@ const STOPPED = 'Switchboard stopped before the agent answered; the agent may ha
  * short stays running until reported or its deadline fails it — it is never sent twice.
  */
 export function startDelivery(deps: Deps, d: FirstDelivery) {
-  let set = inFlight.get(deps)
-  if (!set) {
-    set = new Set()
-    inFlight.set(deps, set)
-  }
   const ctl = new AbortController()
-  const delivery: Delivery = {
+  deps.deliveries.track(
+    deliver(deps, d, ctl).catch((e) => deps.log.error('async delivery failed', { jobId: d.jobId, error: e })),
     ctl,
-    done: deliver(deps, d, ctl)
-      .catch((e) => deps.log.error('async delivery failed', { jobId: d.jobId, error: e }))
-      .finally(() => set.delete(delivery)),
-  }
-  set.add(delivery)
-}
-
-/**
- * Waits (at most `ms`) for first deliveries still under way, then cuts the rest: each records
- * its job as failed (the outbox spools what the database cannot take) within `recordMs`.
- */
-export async function drainDeliveries(deps: Deps, ms: number, recordMs = 1000) {
-  const set = inFlight.get(deps)
-  if (!set || set.size === 0) return
-  const all = () => Promise.allSettled([...set].map((d) => d.done))
-  await Promise.race([all(), Bun.sleep(ms)])
-  if (set.size === 0) return
-  deps.log.warn('cutting async deliveries still under way at stop', { count: set.size })
-  for (const d of set) d.ctl.abort(STOPPED)
-  await Promise.race([all(), Bun.sleep(recordMs)])
+  )
 }
 
 async function deliver(deps: Deps, d: FirstDelivery, ctl: AbortController) {
@@ -68,10 +71,11 @@ async function deliver(deps: Deps, d: FirstDelivery, ctl: AbortController) {
   const why = () => (ctl.signal.reason === STOPPED ? STOPPED : timedOut)
   let outcome: DeliveryOutcome
   try {
-    const sent = await sendHop(deps, d.hop, { method: 'POST', headers: d.headers, body: d.body }, d.call, {
-      timeoutMs,
-      signal: ctl.signal,
-    })
+    const sent = await deps.forward.send(
+      d.hop,
+      { method: 'POST', headers: d.headers, body: d.body },
+      { rules: LANE_HEADERS.request, add: callerHeaders(d.call), timeoutMs, signal: ctl.signal },
+    )
     if (!sent.ok) {
       const error =
         sent.kind === 'timeout' || sent.kind === 'aborted'
@@ -94,7 +98,7 @@ async function deliver(deps: Deps, d: FirstDelivery, ctl: AbortController) {
   } finally {
     clearTimeout(timer)
   }
-  await outcomeOutbox(deps).record(d.jobId, outcome)
+  await deps.outcomes.record(d.jobId, outcome)
 }
 
 /** 2xx: completed with the body as result; anything else: failed, with an excerpt of the body. */

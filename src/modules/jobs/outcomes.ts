@@ -25,10 +25,11 @@ export class OutcomeOutbox {
   private retrying: Promise<void> | null = null
   private stopped = false
 
-  constructor(
-    private readonly deps: Deps,
-    private readonly dir: string | null,
-  ) {}
+  private readonly dir: string | null
+
+  constructor(private readonly deps: Deps) {
+    this.dir = deps.config.spoolDir
+  }
 
   /** Records the outcome now, or keeps it for the retries. Never throws. */
   async record(jobId: string, outcome: DeliveryOutcome): Promise<void> {
@@ -147,16 +148,4 @@ export class OutcomeOutbox {
       this.deps.log.error('job outcomes could not be spooled', { count: this.pending.size, error: e })
     }
   }
-}
-
-const outboxes = new WeakMap<Deps, OutcomeOutbox>()
-
-/** This process's outbox (one per composed deps). */
-export function outcomeOutbox(deps: Deps): OutcomeOutbox {
-  let o = outboxes.get(deps)
-  if (!o) {
-    o = new OutcomeOutbox(deps, deps.config.spoolDir)
-    outboxes.set(deps, o)
-  }
-  return o
 }
