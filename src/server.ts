@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import pkg from '../package.json'
 import type { Config } from './config'
 import { type Database, openDatabase } from './db'
 import type { Deps } from './deps'
@@ -174,6 +175,17 @@ export function stopCaches(deps: Deps) {
   deps.credentials.stop()
 }
 
+/** Where the database is, for the start line: the SQLite file, or the Postgres host and database (never the password). */
+function databaseWhere(config: Config): Record<string, string> {
+  if (config.database.kind === 'sqlite') return { path: resolve(config.database.path) }
+  try {
+    const u = new URL(config.database.url)
+    return { host: u.port ? `${u.hostname}:${u.port}` : u.hostname, name: u.pathname.replace(/^\//, '') }
+  } catch {
+    return {}
+  }
+}
+
 export type Running = { app: App; deps: Deps; url: string; stop(): Promise<void> }
 
 /** Starts Switchboard: database, bootstrap, HTTP, schedules. `stop()` drains and closes. */
@@ -191,7 +203,15 @@ export async function startServer(
   }
   // Outcomes a previous run could not record (the database down at its stop) land first.
   await deps.outcomes.replay()
-  const app = createApp(deps).listen({ port: config.port, hostname: config.host })
+  let app: App
+  try {
+    app = createApp(deps).listen({ port: config.port, hostname: config.host })
+  } catch (e) {
+    await deps.db.close()
+    throw new Error(
+      `cannot listen on ${config.host}:${config.port}: the port is in use or not allowed (${(e as Error).message})`,
+    )
+  }
   const server = app.server!
   deps.activity.start(config.activityFlushMs)
   deps.heartbeats.start(1000)
@@ -200,7 +220,10 @@ export async function startServer(
   deps.callbacks.start()
   deps.log.info('listening', {
     url: server.url.toString(),
+    docs: new URL('/docs', server.url).toString(),
+    version: pkg.version,
     database: deps.db.dialect,
+    ...databaseWhere(config),
     instance: deps.instanceId,
   })
 
