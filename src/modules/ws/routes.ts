@@ -17,7 +17,9 @@ const StreamQuery = z.object({
     .max(512)
     .optional()
     .describe('A workspace key or agent token (browsers cannot set headers)'),
-  since: SinceQuery.optional().describe('Replay the stored events after this id, then go live'),
+  since: SinceQuery.optional().describe(
+    'Replay the stored events after this id, then go live; empty: from now',
+  ),
 })
 
 const StreamInfo = z
