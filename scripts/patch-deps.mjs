@@ -3,7 +3,7 @@
 // so `npm ci`, the Dockerfile and `npm run build` all bundle the fixed code). Each fix is a
 // pair of exact texts: the original is replaced once, a file already fixed is left alone, and
 // a file holding neither (a new upstream version) fails the install, so a fix is never
-// silently lost. See docs/adr/0005-postgres-driver-patch.md.
+// silently lost. See docs/adr/0007-postgres-driver-patch.md.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -5,10 +5,11 @@ import type { Deps } from '../../deps'
 
 import { readiness } from './service'
 
+const Liveness = z.object({ status: z.literal('ok') }).meta({ id: 'Liveness' })
 const Readiness = z
   .object({
     ready: z.boolean(),
-    database: z.string(),
+    database: z.string().describe('The database dialect: sqlite or postgres'),
     reason: z
       .enum(['database_unavailable', 'storage_unavailable'])
       .optional()
@@ -23,8 +24,8 @@ const Readiness = z
 export const serviceRoutes = (deps: Deps) =>
   new Elysia({ tags: ['service'] })
     .get('/healthz', () => ({ status: 'ok' as const }), {
-      response: { 200: z.object({ status: z.literal('ok') }) },
-      detail: { summary: 'Liveness: the process answers' },
+      response: { 200: Liveness },
+      detail: { operationId: 'getLiveness', summary: 'Liveness: the process answers' },
     })
     .get(
       '/readyz',
@@ -37,8 +38,8 @@ export const serviceRoutes = (deps: Deps) =>
         return r
       },
       {
-        response: { 200: Readiness, 503: Readiness },
-        detail: { summary: 'Readiness: the database can take a write' },
+        response: { 200: Readiness, 503: Readiness.describe('Not ready: the database cannot take a write') },
+        detail: { operationId: 'getReadiness', summary: 'Readiness: the database can take a write' },
       },
     )
     .get(
@@ -49,8 +50,14 @@ export const serviceRoutes = (deps: Deps) =>
         }),
       {
         detail: {
+          operationId: 'scrapeMetrics',
           summary: 'Prometheus metrics',
-          responses: { 200: { description: 'Prometheus text format' } },
+          responses: {
+            200: {
+              description: 'Prometheus text format',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
         },
       },
     )
