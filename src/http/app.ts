@@ -23,7 +23,9 @@ import { requestPlugin } from './request'
 /** The whole HTTP surface, composed from one Elysia instance per domain. */
 export function createApp(deps: Deps) {
   return new Elysia({
-    serve: { maxRequestBodySize: deps.config.maxBodyBytes, idleTimeout: 255 },
+    // reusePort off (Elysia turns it on): a second instance on a port in use must fail to
+    // start, not silently share its traffic.
+    serve: { maxRequestBodySize: deps.config.maxBodyBytes, idleTimeout: 255, reusePort: false },
     websocket: {
       // Our own limit (SWITCHBOARD_WS_MAX_BUFFER_BYTES) closes a slow socket first; Bun's,
       // above it, would drop frames silently, which must never happen.
@@ -38,7 +40,7 @@ export function createApp(deps: Deps) {
   })
     .use(requestPlugin(deps))
     .use(errorPlugin(deps))
-    .use(docsPlugin())
+    .use(docsPlugin(deps))
     .use(serviceRoutes(deps))
     .use(workspaceRoutes(deps))
     .use(agentRoutes(deps))

@@ -61,3 +61,8 @@ export const RelayedAnswer = z
   .unknown()
   .describe("The agent's answer as it is: status, body, content-type and the protocol's headers")
   .meta({ id: 'RelayedAnswer' })
+
+export const RelayedBody = z
+  .unknown()
+  .describe("The protocol's JSON (an OpenAI request, an A2A HTTP+JSON call), passed to the agent as it is")
+  .meta({ id: 'RelayedBody' })

@@ -9,6 +9,7 @@ import {
   JsonRpcRequest,
   JsonRpcResponse,
   RelayedAnswer,
+  RelayedBody,
   RelayParams,
   RelayPathParams,
 } from './model'
@@ -38,9 +39,7 @@ const jsonRpcBody = {
 const anyBody = {
   required: false,
   content: {
-    'application/json': {
-      schema: { description: 'The protocol’s JSON (e.g. an OpenAI request), passed as it is' },
-    },
+    'application/json': { schema: z.toJSONSchema(RelayedBody) as OpenAPIV3.SchemaObject },
     '*/*': { schema: { description: 'Any other body (multipart uploads too), passed as it is' } },
   },
 }
