@@ -11,6 +11,7 @@ import { messageRoutes } from '../modules/messages/routes'
 import { poolRoutes } from '../modules/pools/routes'
 import { presenceRoutes } from '../modules/presence/routes'
 import { proxyRoutes } from '../modules/proxy/routes'
+import { relayRoutes } from '../modules/relays/routes'
 import { serviceRoutes } from '../modules/service/routes'
 import { tokenRoutes } from '../modules/tokens/routes'
 import { workspaceRoutes } from '../modules/workspaces/routes'
@@ -22,7 +23,9 @@ import { requestPlugin } from './request'
 /** The whole HTTP surface, composed from one Elysia instance per domain. */
 export function createApp(deps: Deps) {
   return new Elysia({
-    serve: { maxRequestBodySize: deps.config.maxBodyBytes, idleTimeout: 255 },
+    // reusePort off (Elysia turns it on): a second instance on a port in use must fail to
+    // start, not silently share its traffic.
+    serve: { maxRequestBodySize: deps.config.maxBodyBytes, idleTimeout: 255, reusePort: false },
     websocket: {
       // Our own limit (SWITCHBOARD_WS_MAX_BUFFER_BYTES) closes a slow socket first; Bun's,
       // above it, would drop frames silently, which must never happen.
@@ -37,7 +40,7 @@ export function createApp(deps: Deps) {
   })
     .use(requestPlugin(deps))
     .use(errorPlugin(deps))
-    .use(docsPlugin())
+    .use(docsPlugin(deps))
     .use(serviceRoutes(deps))
     .use(workspaceRoutes(deps))
     .use(agentRoutes(deps))
@@ -52,6 +55,7 @@ export function createApp(deps: Deps) {
     .use(groupRoutes(deps))
     .use(poolRoutes(deps))
     .use(proxyRoutes(deps))
+    .use(relayRoutes(deps))
     .use(jobRoutes(deps))
 }
 

@@ -49,18 +49,24 @@ export function requestPlugin(deps: Deps) {
         set.headers['x-request-id'] = meta.id
         // Requests without a credential are limited per client IP (credentials are limited where
         // they are used; a stream's ?token= counts against the IP only when it fails).
+        // Probes (load balancer, orchestrator, Prometheus) are never limited: a burst of bad
+        // requests from the same address must not make a health check see 429. The relays take
+        // no Switchboard credential and have limits of their own (modules/relays/admit.ts).
         if (
+          !isProbe(request.url) &&
           !request.headers.has('authorization') &&
           !request.headers.has('x-api-key') &&
-          !hasStreamToken(request)
+          !hasStreamToken(request) &&
+          !isRelay(request)
         ) {
           limitByIp(deps, request)
         }
       })
       // Path parameters and query values reach filters and lookups: refuse text no database can
-      // store (Postgres fails on NUL) before validation, the same way on both databases.
-      .onTransform({ as: 'global' }, ({ params, query }) => {
-        if (hasUnstorable(params) || hasUnstorable(query))
+      // store (Postgres fails on NUL) before validation, the same way on both databases. The
+      // relays store nothing from their path: a malformed address is their usual 404.
+      .onTransform({ as: 'global' }, ({ request, params, query }) => {
+        if (!isRelay(request) && (hasUnstorable(params) || hasUnstorable(query)))
           throw new AppError(
             'invalid_request',
             'The path or query holds a NUL character or an unpaired surrogate, which cannot be stored',
@@ -96,6 +102,10 @@ function hasUnstorable(values: Record<string, unknown> | undefined) {
   return false
 }
 
+/** The client address of a request (see clientIp). */
+export const clientAddress = (request: Request, trustProxy: boolean) =>
+  clientIp(request, requestMeta(request).server, trustProxy)
+
 /** The client address: the socket's peer, or the last X-Forwarded-For hop behind a trusted proxy. */
 function clientIp(request: Request, server: Server, trustProxy: boolean) {
   if (trustProxy) {
@@ -123,9 +133,25 @@ export function limitByIp(deps: Deps, request: Request) {
   )
 }
 
+const PROBES = new Set(['/healthz', '/readyz', '/metrics'])
+
+function isProbe(url: string) {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  if (start === -1) return false
+  const q = url.indexOf('?', start)
+  return PROBES.has(q === -1 ? url.slice(start) : url.slice(start, q))
+}
+
 /** A WebSocket upgrade carrying `?token=`: many agents behind one NAT may reconnect at once. */
 function hasStreamToken(request: Request) {
   const url = request.url
   const q = url.indexOf('?')
   return q !== -1 && url.slice(0, q).endsWith('/api/ws') && new URLSearchParams(url.slice(q + 1)).has('token')
+}
+
+/** `/relay/…`: the external relays, limited by their own settings. */
+function isRelay(request: Request) {
+  const url = request.url
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  return url.startsWith('/relay/', start)
 }

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { createOutboundClient } from '../../src/lib/outbound/client'
-import { callbackWorkerOf } from '../../src/modules/callbacks/worker'
+import { ForwardingEngine } from '../../src/modules/forward/engine'
 import { harness, registerAgent, upstream } from '../helpers'
 import { waitFor } from '../jobs/fixtures'
 
@@ -11,7 +11,7 @@ import { waitFor } from '../jobs/fixtures'
  * details (same-workspace callers, its own side of a job).
  */
 const h = await harness()
-afterAll(() => callbackWorkerOf(h.deps).stop())
+afterAll(() => h.deps.callbacks.stop())
 const a = await h.workspace()
 const b = await h.workspace()
 const live = upstream(() => new Response('later', { status: 202 }))
@@ -35,12 +35,14 @@ const internal = await h.call('POST', '/api/connections', {
 })
 
 /** From now on the outbound guard allows nothing: A's endpoint (on loopback) is refused. */
-const refuseEverything = () => {
-  h.deps.outbound = createOutboundClient({ allowedNetworks: [] })
+const guardedBy = (allowedNetworks: string[]) => {
+  h.deps.forward = new ForwardingEngine({
+    outbound: createOutboundClient({ allowedNetworks }),
+    routes: h.deps.routes,
+  })
 }
-const allowLoopback = () => {
-  h.deps.outbound = createOutboundClient({ allowedNetworks: ['127.0.0.0/8'] })
-}
+const refuseEverything = () => guardedBy([])
+const allowLoopback = () => guardedBy(['127.0.0.0/8'])
 
 const leaks = (text: string) =>
   ['localhost', '127.0.0.1', String(port), 'loopback'].filter((s) => text.includes(s))
@@ -123,7 +125,7 @@ describe('callbacks seen from the target side', () => {
       body: { status: 'completed', result: { ok: true } },
     })
     expect(done.status).toBe(200)
-    await callbackWorkerOf(h.deps).flush()
+    await h.deps.callbacks.flush()
 
     const callerSide = await h.call('GET', `/api/jobs/${jobId}`, { token: caller.token })
     expect(callerSide.body.callback.attempts).toBeGreaterThanOrEqual(1)

@@ -18,7 +18,7 @@ describe('SQLite files', () => {
     const previous = process.umask(0o000)
     try {
       const path = join(dir, 'switchboard.db')
-      const db = await openDatabase({ kind: 'sqlite', path })
+      const db = await openDatabase({ kind: 'sqlite', path, synchronous: 'normal' })
       await db.migrate()
       await db.write(() => db.execute(sql`create table if not exists t (x integer)`))
       await db.write(() => db.execute(sql`insert into t values (1)`))
@@ -37,7 +37,7 @@ describe('SQLite files', () => {
     const previous = process.umask(0o000)
     try {
       const path = join(parent, 'data', 'switchboard.db')
-      const db = await openDatabase({ kind: 'sqlite', path })
+      const db = await openDatabase({ kind: 'sqlite', path, synchronous: 'normal' })
       expect(mode(join(parent, 'data')).toString(8)).toBe('700')
       expect(mode(path).toString(8)).toBe('600')
       await db.close()

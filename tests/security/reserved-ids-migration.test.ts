@@ -22,13 +22,14 @@ afterAll(async () => {
 })
 
 async function freshDatabase() {
-  if (!onPostgres) return openDatabase({ kind: 'sqlite', path: join(tempDir(), 'upgrade.db') })
+  if (!onPostgres)
+    return openDatabase({ kind: 'sqlite', path: join(tempDir(), 'upgrade.db'), synchronous: 'normal' })
   const admin = postgres(adminUrl!, { max: 1, onnotice: () => {} })
   await admin.unsafe(`create database ${fresh}`)
   await admin.end()
   const url = new URL(process.env.DATABASE_URL!)
   url.pathname = `/${fresh}`
-  return openDatabase({ kind: 'pg', url: url.toString(), poolSize: 2 })
+  return openDatabase({ kind: 'pg', url: url.toString(), poolSize: 2, timeoutMs: 10_000 })
 }
 
 describe.skipIf(onPostgres && !adminUrl)('the upgrade to reserved ids and bounded sizes', () => {

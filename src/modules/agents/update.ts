@@ -49,7 +49,7 @@ export async function updateAgent({
   const now = deps.clock.now()
   const { agents } = deps.db.t
   await checkAgentUrls(deps, patch)
-  const row = await deps.db.tx(async (tx) => {
+  const result = await deps.db.tx(async (tx) => {
     const current = await findAgent(deps, actor.workspaceId, ref, tx)
     const audit = (action: Parameters<typeof recordAudit>[2]['action'], metadata = {}) =>
       recordAudit(deps, tx, { workspaceId: actor.workspaceId, agentId: current.id, action, actor, metadata })
@@ -132,10 +132,15 @@ export async function updateAgent({
         },
       })
     }
-    return updated!
+    return { updated: updated!, ended: set.status === 'inactive' || set.archived === true }
   })
-  // Cached credentials and proxy routes of this agent are stale now (on every instance).
-  await deps.credentials.invalidateAgent(row.id)
+  // Cached routes of this agent are stale now, and its token too when it stopped: on every
+  // instance before this answers.
+  const { updated: row, ended } = result
+  await Promise.all([
+    deps.bus.publishConfirmed('route.changed', { agentId: row.id }),
+    ended ? deps.bus.publishConfirmed('credential.ended', { agentId: row.id }) : undefined,
+  ])
   return oneAgentView(deps, row)
 }
 
@@ -265,6 +270,12 @@ export async function deleteAgent({ ctx, input }: { ctx: Ctx<WorkspaceActor>; in
     })
     return agent
   })
-  await deps.bus.publishConfirmed('invalidate', { agentId: gone.id, agentDeleted: gone.id })
+  // Its tokens, its routes, and everything that names it (connections, groups, pools): gone on
+  // every instance before this answers.
+  await Promise.all([
+    deps.bus.publishConfirmed('credential.ended', { agentId: gone.id }),
+    deps.bus.publishConfirmed('route.changed', { agentId: gone.id }),
+    deps.bus.publishConfirmed('agent.deleted', { agentId: gone.id }),
+  ])
   return { id: gone.id, permanentId: gone.permanentId, deleted: true as const }
 }

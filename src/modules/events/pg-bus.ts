@@ -1,6 +1,6 @@
 import postgres from 'postgres'
 import type { Logger } from '../../lib/log'
-import { type BusPayload, type BusTopic, type EventNote, type InvalidateNote, LocalBus } from './bus'
+import { BUS_TOPICS, type BusPayload, type BusTopic, type EventNote, LocalBus } from './bus'
 
 const CHANNEL = 'switchboard_bus'
 /** NOTIFY payloads must stay under 8000 bytes; ours are a few hundred. */
@@ -53,8 +53,8 @@ export class PgBus extends LocalBus {
       (raw) => this.receive(raw),
       () => {
         // Listening again after the connection broke: notes sent meanwhile never arrived here,
-        // so whatever this instance caches may be stale. Forget it all.
-        if (this.listens++ > 0) this.deliver('invalidate', { everything: true })
+        // so whatever this instance caches may be stale. Every cache forgets it all.
+        if (this.listens++ > 0) this.deliver('caches.stale', {})
       },
     )
     await this.listening
@@ -66,7 +66,7 @@ export class PgBus extends LocalBus {
    * CONFIRM_MS. An instance that stays silent is logged; its caches still end by TTL, and it
    * forgets everything when its listen connection comes back.
    */
-  override async publishConfirmed(topic: 'invalidate', payload: InvalidateNote): Promise<void> {
+  override async publishConfirmed<T extends BusTopic>(topic: T, payload: BusPayload<T>): Promise<void> {
     this.deliver(topic, payload)
     if (this.closed) return
     const others = await this.peers().catch((e) => {
@@ -86,7 +86,8 @@ export class PgBus extends LocalBus {
     const left = this.waiting.get(nonce)
     this.waiting.delete(nonce)
     if (left && left.missing.size > 0)
-      this.log.warn('bus: instances did not confirm an invalidation in time', {
+      this.log.warn('bus: instances did not confirm a note in time', {
+        topic,
         instances: [...left.missing],
         waitedMs: CONFIRM_MS,
       })
@@ -150,7 +151,7 @@ export class PgBus extends LocalBus {
     }
     if (wire.i === this.instanceId) return
     if (wire.t === 'ack') return this.acknowledged(wire)
-    if (wire.t !== 'events' && wire.t !== 'invalidate') return
+    if (!BUS_TOPICS.includes(wire.t)) return
     this.deliver(wire.t, wire.p as BusPayload<typeof wire.t>)
     // Delivery is synchronous: by now every subscriber here has acted on the note.
     if (wire.n) this.send('ack', { n: wire.n, to: wire.i })

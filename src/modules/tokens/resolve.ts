@@ -14,25 +14,31 @@ type Entry = { actor: WorkspaceActor | AgentActor; expiresAt: number | null; cac
  * Resolves a presented secret to an actor. This runs on every authenticated request, so:
  * the shape and checksum are checked before any query, positive answers are cached by the
  * secret's hash for a short time, and every change that could end a credential (revoke,
- * rotate, deactivate, archive, delete) evicts the cache entries it affects at once.
+ * rotate, deactivate, archive, delete) evicts the cache entries it affects at once, by a
+ * `credential.ended` note on the bus.
  */
 export class CredentialResolver {
   private cache = new Map<string, Entry>()
   private byOwner = new Map<string, Set<string>>()
   private readonly adminHash: Buffer | null
+  private readonly unsubscribe: (() => void)[]
 
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly config: Pick<Config, 'adminToken' | 'tokenCacheMs'>,
-    private readonly bus: EventBus,
+    bus: EventBus,
   ) {
     this.adminHash = config.adminToken ? Buffer.from(hashSecret(config.adminToken), 'hex') : null
-    // Invalidations arrive from this process and, on Postgres, from the other instances.
-    bus.subscribe('invalidate', (note) => {
-      if (note.everything) return this.clear()
-      for (const owner of [note.agentId, note.agentDeleted, note.keyId]) if (owner) this.evictOwner(owner)
-    })
+    // Notes arrive from this process and, on Postgres, from the other instances.
+    this.unsubscribe = [
+      bus.subscribe('credential.ended', (note) => {
+        if (note.agentId) this.evictOwner(note.agentId)
+        if (note.keyId) this.evictOwner(note.keyId)
+      }),
+      bus.subscribe('agent.deleted', (note) => this.evictOwner(note.agentId)),
+      bus.subscribe('caches.stale', () => this.clear()),
+    ]
   }
 
   async resolve(secret: string): Promise<Actor | null> {
@@ -54,17 +60,9 @@ export class CredentialResolver {
     return found.actor
   }
 
-  /**
-   * Forget every cached credential of an agent (token rotated, agent deactivated/archived),
-   * on every instance, before the caller answers.
-   */
-  invalidateAgent(agentId: string): Promise<void> {
-    return this.bus.publishConfirmed('invalidate', { agentId })
-  }
-
-  /** Forget a workspace key (revoked), on every instance, before the caller answers. */
-  invalidateKey(keyId: string): Promise<void> {
-    return this.bus.publishConfirmed('invalidate', { keyId })
+  /** Stops listening for ended credentials (shutdown). */
+  stop() {
+    for (const off of this.unsubscribe) off()
   }
 
   clear() {

@@ -69,7 +69,7 @@ export async function rotateToken({
     })
     return { agentId: agent.id, token, row, previousTokenValidUntil: old.length > 0 ? graceEnd : null }
   })
-  await deps.credentials.invalidateAgent(result.agentId)
+  await deps.bus.publishConfirmed('credential.ended', { agentId: result.agentId })
   return {
     token: result.token,
     tokenPrefix: result.row.prefix,

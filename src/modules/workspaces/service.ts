@@ -110,13 +110,56 @@ export async function createKey({
   ctx: Ctx<WorkspaceActor>
   input: { name: string; expiresInSeconds?: number | undefined }
 }) {
-  const { deps, actor } = ctx
-  const { workspaceKeys: k } = deps.db.t
+  return insertKey(ctx.deps, ctx.actor, ctx.actor.workspaceId, input)
+}
+
+/**
+ * A new key for an existing workspace, issued by the operator (admin route, or the CLI with
+ * database access): the way back in when every key of a workspace is lost. Old keys stay
+ * valid; revoke them with the new one.
+ */
+export async function issueWorkspaceKey({
+  deps,
+  actor,
+  input,
+}: {
+  deps: Deps
+  actor: AdminActor
+  input: { workspaceId?: string; workspaceName?: string; name: string; expiresInSeconds?: number | undefined }
+}) {
+  const { workspaces } = deps.db.t
+  const [row] = await deps.db.orm
+    .select()
+    .from(workspaces)
+    .where(
+      input.workspaceId !== undefined
+        ? eq(workspaces.id, input.workspaceId)
+        : eq(workspaces.name, input.workspaceName ?? ''),
+    )
+  if (!row) throw notFound('Workspace')
+  return { workspace: workspaceView(row), ...(await insertKey(deps, actor, row.id, input)) }
+}
+
+async function insertKey(
+  deps: Deps,
+  actor: WorkspaceActor | AdminActor,
+  workspaceId: string,
+  input: { name: string; expiresInSeconds?: number | undefined },
+) {
   const now = deps.clock.now()
   const apiKey = generateSecret('workspace')
-  const row = {
+  const row: {
+    id: string
+    workspaceId: string
+    name: string
+    prefix: string
+    hash: string
+    expiresAt: Date | null
+    lastUsedAt: null
+    createdAt: Date
+  } = {
     id: newId(),
-    workspaceId: actor.workspaceId,
+    workspaceId,
     name: input.name,
     prefix: displayPrefix(apiKey),
     hash: hashSecret(apiKey),
@@ -124,13 +167,15 @@ export async function createKey({
     lastUsedAt: null,
     createdAt: now,
   }
+  const { workspaceKeys: k } = deps.db.t
   await deps.db.tx(async (tx) => {
-    // A key may not outlive the key that makes it: a leaked short-lived key must not mint a lasting one.
-    const [parent] = await tx.select({ expiresAt: k.expiresAt }).from(k).where(eq(k.id, actor.keyId))
-    const limit = parent?.expiresAt ?? null
-    if (limit) {
-      if (row.expiresAt === null) row.expiresAt = limit
-      else if (row.expiresAt > limit)
+    // A key may not outlive the key that makes it: a leaked short-lived key must not mint a
+    // lasting one. (The operator's recovery path has no parent key.)
+    if (actor.kind === 'workspace') {
+      const [parent] = await tx.select({ expiresAt: k.expiresAt }).from(k).where(eq(k.id, actor.keyId))
+      const limit = parent?.expiresAt ?? null
+      if (limit && row.expiresAt === null) row.expiresAt = limit
+      else if (limit && row.expiresAt && row.expiresAt > limit)
         throw invalid(
           `A key may not outlive the key that creates it; this one expires at ${limit.toISOString()}`,
           { maxExpiresAt: limit.toISOString() },
@@ -138,7 +183,7 @@ export async function createKey({
     }
     await tx.insert(k).values(row)
     await recordAudit(deps, tx, {
-      workspaceId: actor.workspaceId,
+      workspaceId,
       action: 'workspace_key_created',
       actor,
       metadata: {
@@ -213,7 +258,7 @@ export async function revokeKey({ ctx, input }: { ctx: Ctx<WorkspaceActor>; inpu
     })
     return row
   })
-  await deps.credentials.invalidateKey(revoked.id)
+  await deps.bus.publishConfirmed('credential.ended', { keyId: revoked.id })
   return { ...keyView(revoked), revokedAt: now.toISOString() }
 }
 

@@ -1,6 +1,6 @@
 import type { Deps } from '../../deps'
 import { markCommandsDelivered, waitingCommands } from '../commands/delivery'
-import type { EventNote, InvalidateNote } from '../events/bus'
+import type { CredentialEndedNote, EventNote } from '../events/bus'
 import { type EventRow, latestEventId, readEvents, readVisibleEvents } from '../events/feed'
 import { SocketPresence } from './presence'
 import { CLOSE, controlFrame, eventFrame, typeFilter } from './protocol'
@@ -46,18 +46,28 @@ export class LiveHub {
   private readonly unsubscribe: (() => void)[]
   private readonly framesSent
   private readonly closes
+  private readonly slow
 
   constructor(private readonly deps: Deps) {
     this.presence = new SocketPresence(deps)
     this.unsubscribe = [
       deps.bus.subscribe('events', (n) => this.onNote(n)),
-      deps.bus.subscribe('invalidate', (n) => this.onInvalidate(n)),
+      deps.bus.subscribe('credential.ended', (n) => this.onCredentialEnded(n)),
+      deps.bus.subscribe('agent.deleted', (n) => this.onCredentialEnded({ agentId: n.agentId })),
+      // Notes may have been missed: every socket's credential is checked again.
+      deps.bus.subscribe('caches.stale', () => {
+        for (const s of this.sessions) void this.revalidate(s)
+      }),
     ]
     this.framesSent = deps.metrics.counter(
       'switchboard_ws_events_sent_total',
       'Event frames sent to WebSockets',
     )
     this.closes = deps.metrics.counter('switchboard_ws_closed_total', 'WebSockets closed, by close code')
+    this.slow = deps.metrics.counter(
+      'switchboard_ws_slow_consumers_total',
+      'Sockets that fell behind (closed with 4008 once their backlog drains)',
+    )
     deps.metrics.gauge('switchboard_ws_connections', 'Open WebSockets by credential kind', () => {
       const n = { workspace: 0, agent: 0, pending: 0 }
       for (const s of this.sessions) n[s.actor?.kind ?? 'pending']++
@@ -73,10 +83,14 @@ export class LiveHub {
       raw.close(CLOSE.goingAway, 'server shutting down')
       return
     }
-    const s = new Session(raw, {
-      maxBufferBytes: this.deps.config.live.maxBufferBytes,
-      onCommandDelivered: (id) => this.noteDelivered(id),
-    })
+    const s = new Session(
+      raw,
+      {
+        maxBufferBytes: this.deps.config.live.maxBufferBytes,
+        onCommandDelivered: (id) => this.noteDelivered(id),
+      },
+      () => this.slow.inc(),
+    )
     this.sockets.set(raw, s)
     this.sessions.add(s)
     this.startTimers()
@@ -94,13 +108,14 @@ export class LiveHub {
     return this.sockets.get(raw)
   }
 
-  /** The auth frame's credential was accepted. */
+  /** The auth frame's credential was accepted. A session is authenticated once. */
   authenticated(
     s: Session,
     credential: StreamCredential,
     since: number | undefined,
     types: string[] | undefined,
   ) {
+    if (s.actor) return
     s.started = this.begin(s, credential, since, types)
   }
 
@@ -338,12 +353,8 @@ export class LiveHub {
 
   // ---- credentials and keepalive -------------------------------------------------------
 
-  private onInvalidate(note: InvalidateNote) {
-    if (note.everything) {
-      for (const s of this.sessions) void this.revalidate(s)
-      return
-    }
-    for (const owner of [note.agentId, note.agentDeleted, note.keyId]) {
+  private onCredentialEnded(note: CredentialEndedNote) {
+    for (const owner of [note.agentId, note.keyId]) {
       if (!owner) continue
       for (const s of this.byOwner.get(owner) ?? []) void this.revalidate(s)
     }
