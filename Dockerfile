@@ -2,6 +2,7 @@
 FROM node:22-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
+COPY tools/openapi-types/package.json tools/openapi-types/
 RUN npm install --no-audit --no-fund
 COPY . .
 RUN npm run build

@@ -108,6 +108,8 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
   SWITCHBOARD_RATE_LIMIT_IP_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
   SWITCHBOARD_BOOTSTRAP: bool(true),
+  SWITCHBOARD_SESSION_IDLE_SECONDS: seconds(28_800, 60, 2_592_000),
+  SWITCHBOARD_SESSION_MAX_SECONDS: seconds(86_400, 60, 2_592_000),
 })
 
 export type Config = {
@@ -148,6 +150,8 @@ export type Config = {
     proxy: { perSecond: number; burst: number }
     ip: { perSecond: number; burst: number }
   }
+  /** Console sign-ins: ended after `idleMs` without a request, and `maxMs` after sign-in at the latest. */
+  sessions: { idleMs: number; maxMs: number }
 }
 
 export class ConfigError extends Error {}
@@ -176,6 +180,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       }
   if (database.kind === 'sqlite' && database.path === '')
     throw new ConfigError('DATABASE_URL: sqlite: needs a path')
+  if (e.SWITCHBOARD_SESSION_IDLE_SECONDS > e.SWITCHBOARD_SESSION_MAX_SECONDS) {
+    throw new ConfigError('SWITCHBOARD_SESSION_IDLE_SECONDS: must not exceed SWITCHBOARD_SESSION_MAX_SECONDS')
+  }
   const masterKey = e.SWITCHBOARD_MASTER_KEY ? (decodeKey(e.SWITCHBOARD_MASTER_KEY) ?? undefined) : undefined
   if (database.kind === 'pg' && !masterKey) {
     throw new ConfigError(
@@ -242,6 +249,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         burst: e.SWITCHBOARD_RATE_LIMIT_PROXY_BURST,
       },
       ip: { perSecond: e.SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND, burst: e.SWITCHBOARD_RATE_LIMIT_IP_BURST },
+    },
+    sessions: {
+      idleMs: e.SWITCHBOARD_SESSION_IDLE_SECONDS * 1000,
+      maxMs: e.SWITCHBOARD_SESSION_MAX_SECONDS * 1000,
     },
   }
 }

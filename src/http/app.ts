@@ -4,6 +4,7 @@ import { agentRoutes } from '../modules/agents/routes'
 import { auditRoutes } from '../modules/audit/routes'
 import { commandRoutes } from '../modules/commands/routes'
 import { connectionRoutes } from '../modules/connections/routes'
+import { consoleRoutes } from '../modules/console/routes'
 import { groupRoutes } from '../modules/groups/routes'
 import { healthRoutes } from '../modules/health/routes'
 import { jobRoutes } from '../modules/jobs/routes'
@@ -12,6 +13,7 @@ import { poolRoutes } from '../modules/pools/routes'
 import { presenceRoutes } from '../modules/presence/routes'
 import { proxyRoutes } from '../modules/proxy/routes'
 import { serviceRoutes } from '../modules/service/routes'
+import { sessionRoutes } from '../modules/sessions/routes'
 import { tokenRoutes } from '../modules/tokens/routes'
 import { workspaceRoutes } from '../modules/workspaces/routes'
 import { wsRoutes } from '../modules/ws/routes'
@@ -40,6 +42,7 @@ export function createApp(deps: Deps) {
     .use(docsPlugin())
     .use(serviceRoutes(deps))
     .use(workspaceRoutes(deps))
+    .use(sessionRoutes(deps))
     .use(agentRoutes(deps))
     .use(tokenRoutes(deps))
     .use(presenceRoutes(deps))
@@ -53,6 +56,7 @@ export function createApp(deps: Deps) {
     .use(poolRoutes(deps))
     .use(proxyRoutes(deps))
     .use(jobRoutes(deps))
+    .use(consoleRoutes())
 }
 
 export type App = ReturnType<typeof createApp>

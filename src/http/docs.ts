@@ -54,6 +54,10 @@ export function docsPlugin() {
             },
             { name: 'teams', description: 'Team-scoped aliases (the team is the workspace)' },
             { name: 'service', description: 'Health, readiness and metrics' },
+            {
+              name: 'console',
+              description: 'Console sign-in: a session cookie that acts as a workspace key',
+            },
           ],
           components: {
             securitySchemes: {
@@ -67,6 +71,14 @@ export function docsPlugin() {
                 type: 'http',
                 scheme: 'bearer',
                 description: 'An agent token (tk_… or pre-generated)',
+              },
+              consoleSession: {
+                type: 'apiKey',
+                in: 'cookie',
+                name: 'sb_session',
+                description:
+                  'A console sign-in (POST /api/session); `__Host-sb_session` over HTTPS. Acts as the workspace ' +
+                  'key it was opened with; state-changing requests must come from the console’s own origin',
               },
             },
           },

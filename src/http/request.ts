@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import type { Deps } from '../deps'
 import { AppError } from '../lib/errors'
 import { rateLimitHeaders } from '../lib/ratelimit'
+import { mentionsSession } from '../modules/sessions/cookie'
 
 type Server = { requestIP(r: Request): { address: string } | null } | null
 
@@ -46,11 +47,13 @@ export function requestPlugin(deps: Deps) {
       metas.set(request, meta)
       set.headers['x-request-id'] = meta.id
       // Requests without a credential are limited per client IP (credentials are limited where
-      // they are used; a stream's ?token= counts against the IP only when it fails).
+      // they are used; a stream's ?token= and a console session cookie count against the IP
+      // only when they fail).
       if (
         !request.headers.has('authorization') &&
         !request.headers.has('x-api-key') &&
-        !hasStreamToken(request)
+        !hasStreamToken(request) &&
+        !mentionsSession(request.headers.get('cookie'))
       ) {
         limitByIp(deps, request)
       }

@@ -29,6 +29,7 @@ export const workspaceRoutes = (deps: Deps) =>
       },
       {
         asAdmin: true,
+        secretAnswer: true,
         body: CreateWorkspaceBody,
         parse: 'json',
         response: responses({ 201: CreatedWorkspace }, [400, 401, 403, 409]),
@@ -54,6 +55,7 @@ export const workspaceRoutes = (deps: Deps) =>
       },
       {
         asWorkspace: true,
+        secretAnswer: true,
         body: CreateKeyBody,
         parse: 'json',
         response: responses({ 201: CreatedKey }, [400, 401, 403]),
@@ -74,6 +76,7 @@ export const workspaceRoutes = (deps: Deps) =>
     })
     .get('/workspace/webhook-secret', ({ ctx }) => getWebhookSecret({ ctx }), {
       asWorkspace: true,
+      secretAnswer: true,
       response: responses({ 200: WebhookSecret }, [401, 403]),
       detail: {
         summary: 'The secret that signs this workspace’s job callbacks (created on first use)',
@@ -84,6 +87,7 @@ export const workspaceRoutes = (deps: Deps) =>
     })
     .post('/workspace/webhook-secret/rotate', ({ ctx }) => rotateWebhookSecret({ ctx }), {
       asWorkspace: true,
+      secretAnswer: true,
       body: RotateSecretBody,
       parse: 'json',
       response: responses({ 200: WebhookSecret }, [400, 401, 403, 409]),
