@@ -43,7 +43,6 @@ export const CONSOLE_PATHS = [
   '/jobs',
   '/workspace',
   '/audit',
-  '/app-connections',
 ] as const
 
 function serve(request: Request, file: ConsoleFile, cache: string) {
