@@ -6,7 +6,15 @@ import type { Logger } from './lib/log'
 import type { Registry } from './lib/metrics'
 import type { OutboundClient } from './lib/outbound/client'
 import type { RateLimiter } from './lib/ratelimit'
+import type { CallbackWorker } from './modules/callbacks/worker'
 import type { EventBus } from './modules/events/bus'
+import type { RouteDirectory } from './modules/forward/directory'
+import type { ForwardingEngine } from './modules/forward/engine'
+import type { LaneCache } from './modules/groups/cache'
+import type { LaneGroup } from './modules/groups/lane'
+import type { Deliveries } from './modules/jobs/deliver'
+import type { LanePool } from './modules/pools/lane'
+import type { PoolRuntime } from './modules/pools/runtime'
 import type { Heartbeats } from './modules/presence/heartbeats'
 import type { PresencePolicy } from './modules/presence/rules'
 import type { ActivityTracker } from './modules/tokens/activity'
@@ -35,6 +43,19 @@ export interface Deps {
   live: LiveHub
   /** Per credential on the proxy lanes; per client IP for unauthenticated requests and failed credentials. */
   limits: { proxy: RateLimiter; ip: RateLimiter }
+  /** The proxy's read model of agents and connections (credentials unsealed), kept fresh by bus notes. */
+  routes: RouteDirectory
+  /** The one way to call an agent: every lane, the relays and the async delivery send through it. */
+  forward: ForwardingEngine
+  /** Broadcast groups and pools as their lanes see them. */
+  groupCache: LaneCache<LaneGroup | null>
+  poolCache: LaneCache<LanePool | null>
+  /** Round-robin turns and passive health of this instance's pools. */
+  poolRuntime: PoolRuntime
+  /** Async first deliveries in flight (a graceful stop waits for them). */
+  deliveries: Deliveries
+  /** Sends job callbacks from the outbox. */
+  callbacks: CallbackWorker
 }
 
 /** What every service verb receives beside its input. */

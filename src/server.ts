@@ -12,14 +12,18 @@ import { createOutboundClient } from './lib/outbound/client'
 import { RateLimiter } from './lib/ratelimit'
 import { type Leadership, PgLeader, soleLeader } from './lib/schedule/leader'
 import { type ScheduledJob, Scheduler } from './lib/schedule/scheduler'
-import { callbackWorkerOf } from './modules/callbacks/worker'
+import { CallbackWorker } from './modules/callbacks/worker'
 import { type EventBus, LocalBus } from './modules/events/bus'
 import { PgBus } from './modules/events/pg-bus'
 import { sweepEventRetention } from './modules/events/retention'
+import { RouteDirectory } from './modules/forward/directory'
+import { ForwardingEngine } from './modules/forward/engine'
+import { LaneCache } from './modules/groups/cache'
 import { runHealthSweep } from './modules/health/sweep'
 import { sweepJobDeadlines } from './modules/jobs/deadline'
-import { drainDeliveries } from './modules/jobs/deliver'
+import { Deliveries } from './modules/jobs/deliver'
 import { purgeExpiredMessages } from './modules/messages/purge'
+import { PoolRuntime } from './modules/pools/runtime'
 import { Heartbeats } from './modules/presence/heartbeats'
 import { cronIntervalMs } from './modules/presence/rules'
 import { sweepPresence } from './modules/presence/service'
@@ -40,12 +44,15 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   await db.migrate()
   const instanceId = crypto.randomUUID()
   const bus = await openBus(config, db, log, instanceId)
+  const sealer = new Sealer(masterKey(config, log), config.previousMasterKeys)
+  const outbound = createOutboundClient({ allowedNetworks: config.allowedNetworks })
+  const routes = new RouteDirectory({ db, sealer, bus, log })
   const deps: Deps = {
     config,
     db,
     clock,
     log,
-    sealer: new Sealer(masterKey(config, log), config.previousMasterKeys),
+    sealer,
     metrics: new Registry(),
     credentials: new CredentialResolver(db, clock, config, bus),
     activity: new ActivityTracker(db, clock, log),
@@ -57,16 +64,24 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
       socketFreshMs: 3 * config.live.pingMs,
     },
     bus,
-    outbound: createOutboundClient({ allowedNetworks: config.allowedNetworks }),
+    outbound,
     instanceId,
-    // The hub needs the finished deps; it is set on the next line.
+    // The hub and the callback worker need the finished deps; they are set below.
     live: undefined as unknown as LiveHub,
+    callbacks: undefined as unknown as CallbackWorker,
     limits: {
       proxy: new RateLimiter(config.rateLimits.proxy.perSecond, config.rateLimits.proxy.burst),
       ip: new RateLimiter(config.rateLimits.ip.perSecond, config.rateLimits.ip.burst),
     },
+    routes,
+    forward: new ForwardingEngine({ outbound, routes }),
+    groupCache: new LaneCache(bus, (note) => note.groupId),
+    poolCache: new LaneCache(bus, (note) => note.poolId),
+    poolRuntime: new PoolRuntime(config),
+    deliveries: new Deliveries(),
   }
   deps.live = new LiveHub(deps)
+  deps.callbacks = new CallbackWorker(deps)
   registerServiceMetrics(deps)
   return deps
 }
@@ -137,6 +152,14 @@ export function startSchedules(deps: Deps, jobs = scheduledJobs(deps)): Schedule
   return scheduler
 }
 
+/** The in-memory read models stop listening to the bus (and drop what they hold). */
+export function stopCaches(deps: Deps) {
+  deps.routes.stop()
+  deps.groupCache.stop()
+  deps.poolCache.stop()
+  deps.credentials.stop()
+}
+
 export type Running = { app: App; deps: Deps; url: string; stop(): Promise<void> }
 
 /** Starts Switchboard: database, bootstrap, HTTP, schedules. `stop()` drains and closes. */
@@ -158,8 +181,7 @@ export async function startServer(
   deps.heartbeats.start(1000)
   const scheduler = startSchedules(deps)
   // Callbacks left pending by a previous run (or a crash) are picked up by this first round.
-  const callbacks = callbackWorkerOf(deps)
-  callbacks.start()
+  deps.callbacks.start()
   deps.log.info('listening', {
     url: server.url.toString(),
     database: deps.db.dialect,
@@ -181,11 +203,12 @@ export async function startServer(
       if ((await Promise.race([drained.then(() => 'drained' as const), timer])) === 'timeout')
         await server.stop(true)
       // Async deliveries outlive their requests; give them the same grace, then hand callbacks back.
-      await drainDeliveries(deps, config.shutdownGraceMs)
-      await callbacks.stop()
+      await deps.deliveries.drain(config.shutdownGraceMs)
+      await deps.callbacks.stop()
       await jobsStopped
       await deps.activity.stop().catch((e) => deps.log.error('final activity flush failed', { error: e }))
       await deps.heartbeats.stop().catch((e) => deps.log.error('final heartbeat flush failed', { error: e }))
+      stopCaches(deps)
       await deps.db.close()
       deps.log.info('stopped')
     })()

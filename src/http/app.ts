@@ -39,7 +39,7 @@ export function createApp(deps: Deps) {
   })
     .use(requestPlugin(deps))
     .use(errorPlugin(deps))
-    .use(docsPlugin())
+    .use(docsPlugin(deps))
     .use(serviceRoutes(deps))
     .use(workspaceRoutes(deps))
     .use(sessionRoutes(deps))

@@ -1,96 +1,80 @@
-import { openapi } from '@elysiajs/openapi'
 import { Elysia } from 'elysia'
 import css from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' }
 import bundleJs from 'swagger-ui-dist/swagger-ui-bundle.js' with { type: 'file' }
 import { z } from 'zod'
-import pkg from '../../package.json'
+import type { Deps } from '../deps'
+import { buildDocument } from './openapi/document'
+
+/** Starts Swagger UI on the document; a file of its own so the page needs no inline script. */
+const INIT = `window.ui = SwaggerUIBundle({ url: '/docs/json', dom_id: '#swagger-ui', deepLinking: true })\n`
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Switchboard API</title>
+  <link rel="stylesheet" href="/docs/assets/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/docs/assets/swagger-ui-bundle.js"></script>
+  <script src="/docs/assets/init.js"></script>
+</body>
+</html>
+`
+
+const HTML_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  // Everything the page loads is ours; Swagger UI renders inline styles and data: images.
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+}
 
 /**
- * OpenAPI 3 at /docs/json and Swagger UI at /docs. The UI's script and stylesheet are
- * embedded in the binary and served from /docs/assets, so the page needs no CDN.
+ * Swagger UI at /docs and the OpenAPI 3.1 document at /docs/json. The UI's script and
+ * stylesheet are embedded in the binary and served from /docs/assets, so the page needs no
+ * CDN. The document is built once, on first request, from the routes the app serves.
  */
-export function docsPlugin() {
+export function docsPlugin(deps: Deps) {
   const assets = {
-    'swagger-ui-bundle.js': { path: bundleJs, type: 'text/javascript; charset=utf-8' },
-    'swagger-ui.css': { path: css, type: 'text/css; charset=utf-8' },
+    'swagger-ui-bundle.js': { body: () => Bun.file(bundleJs), type: 'text/javascript; charset=utf-8' },
+    'swagger-ui.css': { body: () => Bun.file(css), type: 'text/css; charset=utf-8' },
+    'init.js': { body: () => INIT, type: 'text/javascript; charset=utf-8' },
   } as const
-  return new Elysia({ name: 'switchboard.docs' })
-    .use(
-      openapi({
-        path: '/docs',
-        specPath: '/docs/json',
-        provider: 'swagger-ui',
-        mapJsonSchema: { zod: z.toJSONSchema },
-        exclude: { paths: ['/docs', '/docs/json', '/docs/assets/:file'] },
-        swagger: {
-          cdn: '/docs/assets/swagger-ui-bundle.js',
-          theme: '/docs/assets/swagger-ui.css',
-          autoDarkMode: false,
+  let document: ReturnType<typeof buildDocument> | undefined
+  const plugin = new Elysia({ name: 'switchboard.docs', tags: ['service'] })
+  return plugin
+    .get('/docs', () => new Response(PAGE, { headers: HTML_HEADERS }), {
+      detail: {
+        operationId: 'getApiDocsPage',
+        summary: 'Swagger UI for this document',
+        responses: {
+          200: { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } },
         },
-        documentation: {
-          info: {
-            title: 'Switchboard',
-            version: pkg.version,
-            description:
-              'Registry and gateway for AI agents. Errors are always `{ error, code, details? }`. ' +
-              'Lists take `?limit=` (1–500, default 50) and `?cursor=` and answer `nextCursor`.',
-          },
-          tags: [
-            { name: 'workspaces', description: 'Workspaces, their keys and their callback signing secret' },
-            { name: 'agents', description: 'The agent registry and token lifecycle' },
-            { name: 'presence', description: 'Heartbeats and presence' },
-            { name: 'health', description: 'Scheduled health checks of agent endpoints' },
-            { name: 'messages', description: 'Agent-to-agent messages with channels and TTL' },
-            { name: 'commands', description: 'Remote commands, pushed over the WebSocket and acknowledged' },
-            { name: 'live', description: 'The live event stream (WebSocket)' },
-            { name: 'audit', description: 'Audit logs' },
-            { name: 'connections', description: 'Lines between two agents' },
-            { name: 'broadcast-groups', description: 'Groups of agents a broadcast fans out to' },
-            { name: 'pools', description: 'Load-balanced pools of agents with priorities' },
-            { name: 'proxy', description: 'The proxy lanes: sync, async, broadcast, pool (agent tokens)' },
-            {
-              name: 'jobs',
-              description: 'Async jobs: poll, list, clear, report the outcome; signed callbacks',
-            },
-            { name: 'teams', description: 'Team-scoped aliases (the team is the workspace)' },
-            { name: 'service', description: 'Health, readiness and metrics' },
-            {
-              name: 'console',
-              description: 'Console sign-in: a session cookie that acts as a workspace key',
-            },
-          ],
-          components: {
-            securitySchemes: {
-              adminToken: { type: 'http', scheme: 'bearer', description: 'SWITCHBOARD_ADMIN_TOKEN' },
-              workspaceKey: {
-                type: 'http',
-                scheme: 'bearer',
-                description: 'A workspace key (wk_…); x-api-key also works',
-              },
-              agentToken: {
-                type: 'http',
-                scheme: 'bearer',
-                description: 'An agent token (tk_… or pre-generated)',
-              },
-              consoleSession: {
-                type: 'apiKey',
-                in: 'cookie',
-                name: 'sb_session',
-                description:
-                  'A console sign-in (POST /api/session); `__Host-sb_session` over HTTPS. Acts as the workspace ' +
-                  'key it was opened with; state-changing requests must come from the console’s own origin',
-              },
-            },
-          },
+      },
+    })
+    .get(
+      '/docs/json',
+      () => {
+        document ??= buildDocument(plugin, { publicUrl: deps.config.publicUrl })
+        return document
+      },
+      {
+        response: {
+          200: z
+            .record(z.string(), z.unknown())
+            .meta({ id: 'OpenApiDocument', description: 'An OpenAPI 3.1 document' }),
         },
-      }),
+        detail: { operationId: 'getOpenApiDocument', summary: 'This OpenAPI 3.1 document' },
+      },
     )
     .get(
       '/docs/assets/:file',
       ({ params, status }) => {
         const asset = assets[params.file as keyof typeof assets]
         if (!asset) return status(404, { error: 'No such asset', code: 'not_found' })
-        return new Response(Bun.file(asset.path), {
+        return new Response(asset.body(), {
           headers: { 'content-type': asset.type, 'cache-control': 'public, max-age=86400' },
         })
       },

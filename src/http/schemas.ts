@@ -1,27 +1,55 @@
 import { z } from 'zod'
+import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '../lib/errors'
 
 /** Schemas shared by every module's routes. */
 export const ErrorSchema = z
   .object({
     error: z.string().describe('A human-readable sentence'),
-    code: z.string().describe('A stable snake_case code'),
-    details: z.unknown().optional(),
+    code: z
+      .enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]])
+      .describe('A stable snake_case code'),
+    details: z.unknown().optional().describe('Machine-readable specifics, e.g. the invalid fields'),
   })
-  .meta({ id: 'Error' })
+  .meta({
+    id: 'Error',
+    description: 'Every error answer',
+    examples: [{ error: 'Agent not found', code: 'not_found' }],
+  })
 
-const ERROR_DESCRIPTIONS = {
-  400: 'Invalid request',
-  401: 'Missing, malformed, expired or revoked credential',
-  403: 'Authenticated but not allowed',
-  404: 'Not found (also for objects of another workspace)',
-  409: 'Conflict',
-  413: 'Body over the limit',
-  429: 'Rate limited',
-  502: 'Upstream failure',
-  503: 'Unavailable',
-  504: 'Upstream timeout',
-} as const
-type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS
+const ERRORS = {
+  400: [
+    'Invalid request',
+    {
+      error: 'Invalid request body',
+      code: 'invalid_request',
+      details: [{ path: 'name', message: 'Too small: expected string to have >=1 characters' }],
+    },
+  ],
+  401: [
+    'Missing, malformed, expired or revoked credential',
+    { error: 'The credential is malformed, unknown, expired or revoked', code: 'unauthorized' },
+  ],
+  403: ['Authenticated but not allowed', { error: 'This route takes a workspace key', code: 'forbidden' }],
+  404: ['Not found (also for objects of another workspace)', { error: 'Agent not found', code: 'not_found' }],
+  409: ['Conflict', { error: 'These two agents are already connected', code: 'conflict' }],
+  413: [
+    'Body over the limit',
+    {
+      error: 'The request body is larger than 1048576 bytes',
+      code: 'payload_too_large',
+      details: { limitBytes: 1048576 },
+    },
+  ],
+  429: ['Rate limited', { error: 'Too many proxy calls for this token; retry later', code: 'rate_limited' }],
+  502: ['Upstream failure', { error: 'The agent could not be reached', code: 'bad_gateway' }],
+  503: ['Unavailable', { error: 'The database is not reachable', code: 'unavailable' }],
+  504: ['Upstream timeout', { error: 'The agent did not answer in time', code: 'gateway_timeout' }],
+} as const satisfies Record<number, readonly [string, ErrorBody]>
+export type ErrorStatus = keyof typeof ERRORS
+
+/** What an error answer of this status means, and an example of one (for the OpenAPI document). */
+export const errorDescription = (status: ErrorStatus) => ERRORS[status][0]
+export const errorExample = (status: number): ErrorBody | undefined => ERRORS[status as ErrorStatus]?.[1]
 
 /** The response map for a route: its success schemas plus the error envelope for each error status. */
 export function responses<S extends Record<number, z.ZodType>>(
@@ -29,7 +57,7 @@ export function responses<S extends Record<number, z.ZodType>>(
   errors: ErrorStatus[] = [400, 401, 403, 404],
 ) {
   const out: Record<number, z.ZodType> = { ...success }
-  for (const s of errors) out[s] = ErrorSchema.describe(ERROR_DESCRIPTIONS[s])
+  for (const s of errors) out[s] = ErrorSchema.describe(errorDescription(s))
   return out as S & Record<ErrorStatus, typeof ErrorSchema>
 }
 
@@ -54,3 +82,21 @@ export const NextCursor = z
   .string()
   .nullable()
   .describe('Pass as ?cursor= for the next page; null on the last page')
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json }
+/**
+ * Any JSON value, as one named recursive schema. Use it rather than `z.json()`, whose
+ * recursion has no name and would surface as an unnamed schema in the OpenAPI document.
+ */
+export const JsonValue: z.ZodType<Json> = z
+  .lazy(() =>
+    z.union([
+      z.string(),
+      z.number(),
+      z.boolean(),
+      z.null(),
+      z.array(JsonValue),
+      z.record(z.string(), JsonValue),
+    ]),
+  )
+  .meta({ id: 'JsonValue', description: 'Any JSON value' })

@@ -181,6 +181,10 @@ describe('the session ends', () => {
     expect(out.status).toBe(200)
     expect(out.headers.get('set-cookie')).toContain('Max-Age=0')
     expect((await h.call('GET', '/api/agents', { headers: { cookie } })).status).toBe(401)
+    // Again, or without a cookie: 401, and the cookie is cleared all the same.
+    const twice = await h.call('DELETE', '/api/session', { headers: { cookie, ...SAME } })
+    expect(twice.status).toBe(401)
+    expect(twice.headers.get('set-cookie')).toContain('Max-Age=0')
     // Sign-out from another site is refused, so it cannot be forced on anyone either.
     const again = await signIn(ws.key)
     const forced = await h.call('DELETE', '/api/session', {

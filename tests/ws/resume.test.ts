@@ -87,6 +87,18 @@ describe('resume', () => {
     await s.close()
   })
 
+  test('an empty ?since= (a client with no id yet) starts from now, like no since at all', async () => {
+    await produce(2, 'before')
+    const probe = await live.call('GET', '/api/ws', { token: ws.key })
+    const s = await live.socket(`?token=${ws.key}&since=`)
+    expect((await s.ready()).cursor).toBe(probe.body.cursor)
+    await produce(3, 'after')
+    const got = await s.eventsMatching((e) => e.data?.payload?.tag === 'after', 3)
+    expect(s.events.filter((e) => e.data?.payload?.tag === 'before')).toEqual([])
+    expect(got.map((e) => e.data.payload.i)).toEqual([0, 1, 2])
+    await s.close()
+  })
+
   test('a cursor ahead of the stream waits for ids beyond it', async () => {
     const probe = await live.call('GET', '/api/ws', { token: ws.key })
     const ahead = probe.body.cursor + 3

@@ -53,7 +53,10 @@ export const agentRoutes = (deps: Deps) =>
         body: RegisterBody,
         parse: 'json',
         response: responses({ 201: RegisteredAgent }, [400, 401, 403, 409]),
-        detail: { summary: 'Register an agent; the answer carries its token, shown once' },
+        detail: {
+          operationId: 'registerAgent',
+          summary: 'Register an agent; the answer carries its token, shown once',
+        },
       },
     )
     .post(
@@ -68,14 +71,20 @@ export const agentRoutes = (deps: Deps) =>
         body: ProvisionBody,
         parse: 'json',
         response: responses({ 201: Provisioned }, [400, 401, 403]),
-        detail: { summary: 'Provision a short-lived agent token for an AI tool runtime' },
+        detail: {
+          operationId: 'provisionAgent',
+          summary: 'Provision a short-lived agent token for an AI tool runtime',
+        },
       },
     )
     .get('/agents', ({ ctx, query }) => listAgents({ ctx, input: query }), {
       asWorkspace: true,
       query: ListQuery,
       response: responses({ 200: AgentList }, [400, 401, 403]),
-      detail: { summary: 'List agents (filters: status, online, presence, label, capability, q, archived)' },
+      detail: {
+        operationId: 'listAgents',
+        summary: 'List agents (filters: status, online, presence, label, capability, q, archived)',
+      },
     })
     .get(
       '/agents/online',
@@ -84,7 +93,7 @@ export const agentRoutes = (deps: Deps) =>
         asWorkspace: true,
         query: PageQuery,
         response: responses({ 200: AgentList }, [400, 401, 403]),
-        detail: { summary: 'Agents whose presence is online' },
+        detail: { operationId: 'listOnlineAgents', summary: 'Agents whose presence is online' },
       },
     )
     .get(
@@ -95,31 +104,37 @@ export const agentRoutes = (deps: Deps) =>
         params: z.object({ name: z.string().min(1).max(100) }),
         query: PageQuery,
         response: responses({ 200: CapabilityMatches }, [400, 401, 403]),
-        detail: { summary: 'Agents that have a capability' },
+        detail: { operationId: 'listAgentsByCapability', summary: 'Agents that have a capability' },
       },
     )
     .get('/agents/expiring-tokens', ({ ctx, query }) => expiringTokens({ ctx, input: query }), {
       asWorkspace: true,
       query: ExpiringQuery,
       response: responses({ 200: ExpiringAgents }, [400, 401, 403]),
-      detail: { summary: 'Agents whose token expires within the given hours' },
+      detail: {
+        operationId: 'listExpiringTokens',
+        summary: 'Agents whose token expires within the given hours',
+      },
     })
     .get('/agents/orchestration', ({ ctx, query }) => orchestration({ ctx, input: query }), {
       asWorkspace: true,
       query: PageQuery,
       response: responses({ 200: OrchestrationView }, [400, 401, 403]),
-      detail: { summary: 'Live agents with their capabilities, protocols and connections' },
+      detail: {
+        operationId: 'getOrchestration',
+        summary: 'Live agents with their capabilities, protocols and connections',
+      },
     })
     .get('/agents/me', ({ ctx }) => me({ ctx }), {
       asAgent: true,
       response: responses({ 200: Agent }, [401, 403]),
-      detail: { summary: "The calling agent's own identity (agent token)" },
+      detail: { operationId: 'getMe', summary: "The calling agent's own identity (agent token)" },
     })
     .get('/agents/:agentId', ({ ctx, params }) => getAgent({ ctx, input: params }), {
       asWorkspace: true,
       params: AgentParams,
       response: responses({ 200: Agent }),
-      detail: { summary: 'One agent, by UUID or permanent id' },
+      detail: { operationId: 'getAgent', summary: 'One agent, by UUID or permanent id' },
     })
     .patch(
       '/agents/:agentId',
@@ -130,14 +145,20 @@ export const agentRoutes = (deps: Deps) =>
         body: UpdateBody,
         parse: 'json',
         response: responses({ 200: Agent }),
-        detail: { summary: 'Change any registration field; status inactive/active; archived true/false' },
+        detail: {
+          operationId: 'updateAgent',
+          summary: 'Change any registration field; status inactive/active; archived true/false',
+        },
       },
     )
     .delete('/agents/:agentId', ({ ctx, params }) => deleteAgent({ ctx, input: params }), {
       asWorkspace: true,
       params: AgentParams,
       response: responses({ 200: Deleted }),
-      detail: { summary: 'Delete an agent for good; its token stops working at once' },
+      detail: {
+        operationId: 'deleteAgent',
+        summary: 'Delete an agent for good; its token stops working at once',
+      },
     })
     .put(
       '/agents/:agentId/endpoint-credential',
@@ -148,7 +169,10 @@ export const agentRoutes = (deps: Deps) =>
         body: CredentialBody,
         parse: 'json',
         response: responses({ 200: Agent }),
-        detail: { summary: 'Set the credential Switchboard sends to the endpoint (write-only)' },
+        detail: {
+          operationId: 'setEndpointCredential',
+          summary: 'Set the credential Switchboard sends to the endpoint (write-only)',
+        },
       },
     )
     .delete(
@@ -158,7 +182,7 @@ export const agentRoutes = (deps: Deps) =>
         asWorkspace: true,
         params: AgentParams,
         response: responses({ 200: Agent }),
-        detail: { summary: 'Clear the endpoint credential' },
+        detail: { operationId: 'clearEndpointCredential', summary: 'Clear the endpoint credential' },
       },
     )
     .put(
@@ -170,7 +194,10 @@ export const agentRoutes = (deps: Deps) =>
         body: CapabilitiesBody,
         parse: 'json',
         response: responses({ 200: CapabilitiesView }),
-        detail: { summary: 'Replace the capability list (workspace key, or the agent itself)' },
+        detail: {
+          operationId: 'replaceCapabilities',
+          summary: 'Replace the capability list (workspace key, or the agent itself)',
+        },
       },
     )
     .post(
@@ -182,7 +209,10 @@ export const agentRoutes = (deps: Deps) =>
         body: CapabilitiesBody,
         parse: 'json',
         response: responses({ 200: CapabilitiesView }),
-        detail: { summary: 'Merge capabilities by name (workspace key, or the agent itself)' },
+        detail: {
+          operationId: 'mergeCapabilities',
+          summary: 'Merge capabilities by name (workspace key, or the agent itself)',
+        },
       },
     )
     // Team-scoped aliases (seed 003): the team is the workspace.
@@ -197,7 +227,11 @@ export const agentRoutes = (deps: Deps) =>
         params: TeamParams,
         query: ListQuery,
         response: responses({ 200: AgentList }),
-        detail: { summary: 'List the agents of a team (alias of GET /api/agents)', tags: ['teams'] },
+        detail: {
+          operationId: 'listTeamAgents',
+          summary: 'List the agents of a team (alias of GET /api/agents)',
+          tags: ['teams'],
+        },
       },
     )
     .post(
@@ -214,6 +248,10 @@ export const agentRoutes = (deps: Deps) =>
         body: RegisterBody,
         parse: 'json',
         response: responses({ 201: RegisteredAgent }, [400, 401, 403, 404, 409]),
-        detail: { summary: 'Register an agent in a team (alias of POST /api/agents)', tags: ['teams'] },
+        detail: {
+          operationId: 'registerTeamAgent',
+          summary: 'Register an agent in a team (alias of POST /api/agents)',
+          tags: ['teams'],
+        },
       },
     )

@@ -25,7 +25,7 @@ const AuditLog = z
     timestamp: Timestamp,
   })
   .meta({ id: 'AuditLog' })
-const AuditList = z.object({ logs: z.array(AuditLog), nextCursor: NextCursor })
+const AuditList = z.object({ logs: z.array(AuditLog), nextCursor: NextCursor }).meta({ id: 'AuditLogList' })
 const Filters = z.object({
   action: z.string().max(64).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
@@ -41,7 +41,7 @@ export const auditRoutes = (deps: Deps) =>
       asWorkspace: true,
       query: Filters.extend({ agentId: AgentRef.optional() }),
       response: responses({ 200: AuditList }),
-      detail: { summary: 'Audit log of the workspace, newest first' },
+      detail: { operationId: 'listAuditLogs', summary: 'Audit log of the workspace, newest first' },
     })
     .get(
       '/agents/:agentId/audit-logs',
@@ -51,6 +51,6 @@ export const auditRoutes = (deps: Deps) =>
         params: AgentParams,
         query: Filters,
         response: responses({ 200: AuditList }),
-        detail: { summary: 'Audit log of one agent, newest first' },
+        detail: { operationId: 'listAgentAuditLogs', summary: 'Audit log of one agent, newest first' },
       },
     )

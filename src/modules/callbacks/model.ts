@@ -11,4 +11,4 @@ export const WebhookSecret = z
   .meta({ id: 'WebhookSecret' })
 
 /** Rotation takes no options: an empty or absent body. */
-export const RotateSecretBody = z.strictObject({}).default({})
+export const RotateSecretBody = z.strictObject({}).default({}).meta({ id: 'RotateWebhookSecretRequest' })

@@ -17,14 +17,20 @@ export const commandRoutes = (deps: Deps) =>
       parse: 'json',
       body: CommandBody,
       response: responses({ 200: Queued }),
-      detail: { summary: 'Queue a command; pushed to the agent over its WebSocket now or when it connects' },
+      detail: {
+        operationId: 'queueCommand',
+        summary: 'Queue a command; pushed to the agent over its WebSocket now or when it connects',
+      },
     })
     .get('/commands', ({ ctx, params, query }) => listCommands({ ctx, input: { ...query, ...params } }), {
       asMember: true,
       params: AgentParams,
       query: CommandListQuery,
       response: responses({ 200: CommandList }),
-      detail: { summary: "The agent's commands, oldest first (workspace key or the agent's own token)" },
+      detail: {
+        operationId: 'listCommands',
+        summary: "The agent's commands, oldest first (workspace key or the agent's own token)",
+      },
     })
     .post(
       '/commands/:commandId/ack',
@@ -35,6 +41,9 @@ export const commandRoutes = (deps: Deps) =>
         parse: 'json',
         body: AckBody,
         response: responses({ 200: Command }, [400, 401, 403, 404, 409]),
-        detail: { summary: "Report a command's outcome, once (the agent's own token or the workspace key)" },
+        detail: {
+          operationId: 'ackCommand',
+          summary: "Report a command's outcome, once (the agent's own token or the workspace key)",
+        },
       },
     )

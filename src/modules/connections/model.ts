@@ -15,6 +15,10 @@ export const CreateConnectionBody = z
   .refine((b) => (b.targetAgentId === undefined) !== (b.targetPermanentId === undefined), {
     message: 'give exactly one of targetAgentId and targetPermanentId',
   })
+  .meta({
+    id: 'CreateConnectionRequest',
+    examples: [{ agentId: 'agt-k3v9x2mq', targetPermanentId: 'agt-p7d2w8zn', type: 'board' }],
+  })
 export type CreateConnectionInput = z.infer<typeof CreateConnectionBody>
 
 export const Connection = z
@@ -35,7 +39,9 @@ export const Connection = z
   })
   .meta({ id: 'Connection' })
 
-export const ConnectionList = z.object({ connections: z.array(Connection), nextCursor: NextCursor })
+export const ConnectionList = z
+  .object({ connections: z.array(Connection), nextCursor: NextCursor })
+  .meta({ id: 'ConnectionList' })
 export const ListConnectionsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(512).optional(),
@@ -43,5 +49,7 @@ export const ListConnectionsQuery = z.object({
   type: z.enum(['private', 'board']).optional(),
   agentId: AgentRef.optional().describe('Only connections this agent takes part in'),
 })
-export const ConnectionHeartbeat = z.object({ id: z.uuid(), status: z.string(), lastHeartbeatAt: Timestamp })
-export const Revoked = z.object({ id: z.uuid(), revoked: z.literal(true) })
+export const ConnectionHeartbeat = z
+  .object({ id: z.uuid(), status: z.string(), lastHeartbeatAt: Timestamp })
+  .meta({ id: 'ConnectionHeartbeat' })
+export const Revoked = z.object({ id: z.uuid(), revoked: z.literal(true) }).meta({ id: 'RevokedConnection' })

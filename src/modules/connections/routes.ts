@@ -36,6 +36,7 @@ export const connectionRoutes = (deps: Deps) =>
         parse: 'json',
         response: responses({ 201: Connection }, [400, 401, 403, 404, 409]),
         detail: {
+          operationId: 'createConnection',
           summary: 'Connect two agents',
           description:
             'private: both agents in your workspace, active at once. board: the target may be in another workspace ' +
@@ -47,19 +48,22 @@ export const connectionRoutes = (deps: Deps) =>
       asWorkspace: true,
       query: ListConnectionsQuery,
       response: responses({ 200: ConnectionList }, [400, 401, 403, 404]),
-      detail: { summary: 'Connections your workspace takes part in (either side)' },
+      detail: {
+        operationId: 'listConnections',
+        summary: 'Connections your workspace takes part in (either side)',
+      },
     })
     .get('/connections/:id', ({ ctx, params }) => getConnection({ ctx, input: params }), {
       asWorkspace: true,
       params: IdParams,
       response: responses({ 200: Connection }),
-      detail: { summary: 'One connection' },
+      detail: { operationId: 'getConnection', summary: 'One connection' },
     })
     .delete('/connections/:id', ({ ctx, params }) => deleteConnection({ ctx, input: params }), {
       asWorkspace: true,
       params: IdParams,
       response: responses({ 200: Revoked }),
-      detail: { summary: 'Revoke a connection (either side)' },
+      detail: { operationId: 'revokeConnection', summary: 'Revoke a connection (either side)' },
     })
     .post(
       '/connections/:id/accept',
@@ -68,7 +72,10 @@ export const connectionRoutes = (deps: Deps) =>
         asWorkspace: true,
         params: IdParams,
         response: responses({ 200: Connection }, [400, 401, 403, 404, 409]),
-        detail: { summary: "Accept a pending board connection (the target's workspace)" },
+        detail: {
+          operationId: 'acceptConnection',
+          summary: "Accept a pending board connection (the target's workspace)",
+        },
       },
     )
     .post(
@@ -78,7 +85,10 @@ export const connectionRoutes = (deps: Deps) =>
         asWorkspace: true,
         params: IdParams,
         response: responses({ 200: Connection }, [400, 401, 403, 404, 409]),
-        detail: { summary: "Decline a pending board connection (the target's workspace)" },
+        detail: {
+          operationId: 'declineConnection',
+          summary: "Decline a pending board connection (the target's workspace)",
+        },
       },
     )
     .post(
@@ -89,6 +99,7 @@ export const connectionRoutes = (deps: Deps) =>
         params: IdParams,
         response: responses({ 200: ConnectionHeartbeat }),
         detail: {
+          operationId: 'sendConnectionHeartbeat',
           summary: "Keep a board connection alive (a participant's agent token or either workspace key)",
         },
       },

@@ -16,32 +16,47 @@ export const AllowedCallerIds = z
     'Agents (UUID or permanent id) that may call; null or absent: any agent of the workspace; []: no agent',
   )
 
-export const CreateGroupBody = z.strictObject({
-  name: ObjectName,
-  description: Description.optional(),
-  allowedCallerIds: AllowedCallerIds.optional(),
-  memberIds: z
-    .array(AgentRef)
-    .max(MAX_GROUP_MEMBERS)
-    .optional()
-    .describe('Member agents of your workspace, by UUID or permanent id'),
-})
+export const CreateGroupBody = z
+  .strictObject({
+    name: ObjectName,
+    description: Description.optional(),
+    allowedCallerIds: AllowedCallerIds.optional(),
+    memberIds: z
+      .array(AgentRef)
+      .max(MAX_GROUP_MEMBERS)
+      .optional()
+      .describe('Member agents of your workspace, by UUID or permanent id'),
+  })
+  .meta({
+    id: 'CreateBroadcastGroupRequest',
+    examples: [
+      {
+        name: 'reviewers',
+        description: 'Everyone who reviews drafts',
+        memberIds: ['agt-k3v9x2mq', 'agt-p7d2w8zn'],
+      },
+    ],
+  })
 export type CreateGroupInput = z.infer<typeof CreateGroupBody>
 
-export const UpdateGroupBody = z.strictObject({
-  name: ObjectName.optional(),
-  description: Description.nullable().optional(),
-  allowedCallerIds: AllowedCallerIds.optional(),
-})
+export const UpdateGroupBody = z
+  .strictObject({
+    name: ObjectName.optional(),
+    description: Description.nullable().optional(),
+    allowedCallerIds: AllowedCallerIds.optional(),
+  })
+  .meta({ id: 'UpdateBroadcastGroupRequest', examples: [{ allowedCallerIds: ['agt-k3v9x2mq'] }] })
 export type UpdateGroupInput = z.infer<typeof UpdateGroupBody>
 
-export const AddMembersBody = z.strictObject({
-  agentIds: z
-    .array(AgentRef)
-    .min(1)
-    .max(MAX_GROUP_MEMBERS)
-    .describe('Agents to add (UUID or permanent id); ones already in the group are left as they are'),
-})
+export const AddMembersBody = z
+  .strictObject({
+    agentIds: z
+      .array(AgentRef)
+      .min(1)
+      .max(MAX_GROUP_MEMBERS)
+      .describe('Agents to add (UUID or permanent id); ones already in the group are left as they are'),
+  })
+  .meta({ id: 'AddBroadcastGroupMembersRequest', examples: [{ agentIds: ['agt-m4q8r1ts'] }] })
 
 /** `{memberId}`: the membership id, or the member agent's UUID or permanent id. */
 export const MemberParams = z.object({ id: Uuid, memberId: AgentRef })
@@ -71,9 +86,13 @@ export const GroupSummary = z.object(GroupFields).meta({ id: 'BroadcastGroupSumm
 export const Group = z
   .object({ ...GroupFields, members: z.array(GroupMember) })
   .meta({ id: 'BroadcastGroup' })
-export const GroupList = z.object({ groups: z.array(GroupSummary), nextCursor: NextCursor })
-export const Deleted = z.object({ id: z.uuid(), deleted: z.literal(true) })
-export const MemberRemoved = z.object({ id: z.uuid(), agentId: z.uuid(), removed: z.literal(true) })
+export const GroupList = z
+  .object({ groups: z.array(GroupSummary), nextCursor: NextCursor })
+  .meta({ id: 'BroadcastGroupList' })
+export const Deleted = z.object({ id: z.uuid(), deleted: z.literal(true) }).meta({ id: 'Deleted' })
+export const MemberRemoved = z
+  .object({ id: z.uuid(), agentId: z.uuid(), removed: z.literal(true) })
+  .meta({ id: 'RemovedMember' })
 
 /** One member's outcome on the broadcast lane. */
 export const BroadcastResult = z

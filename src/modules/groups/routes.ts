@@ -32,6 +32,7 @@ export const groupRoutes = (deps: Deps) =>
         parse: 'json',
         response: responses({ 201: Group }, [400, 401, 403, 404, 413]),
         detail: {
+          operationId: 'createBroadcastGroup',
           summary: 'Create a broadcast group',
           description:
             'Members and allowed callers are agents of your workspace (UUID or permanent id; another ' +
@@ -44,13 +45,13 @@ export const groupRoutes = (deps: Deps) =>
       asWorkspace: true,
       query: PageQuery,
       response: responses({ 200: GroupList }, [400, 401, 403]),
-      detail: { summary: 'List broadcast groups (with member counts)' },
+      detail: { operationId: 'listBroadcastGroups', summary: 'List broadcast groups (with member counts)' },
     })
     .get('/broadcast-groups/:id', ({ ctx, params }) => getGroup({ ctx, input: params }), {
       asWorkspace: true,
       params: IdParams,
       response: responses({ 200: Group }),
-      detail: { summary: 'One broadcast group with its members' },
+      detail: { operationId: 'getBroadcastGroup', summary: 'One broadcast group with its members' },
     })
     .patch(
       '/broadcast-groups/:id',
@@ -62,6 +63,7 @@ export const groupRoutes = (deps: Deps) =>
         parse: 'json',
         response: responses({ 200: Group }, [400, 401, 403, 404, 413]),
         detail: {
+          operationId: 'updateBroadcastGroup',
           summary: 'Rename, describe, or set who may call (allowedCallerIds: null opens it to the workspace)',
         },
       },
@@ -70,7 +72,7 @@ export const groupRoutes = (deps: Deps) =>
       asWorkspace: true,
       params: IdParams,
       response: responses({ 200: Deleted }),
-      detail: { summary: 'Delete a broadcast group (its agents stay)' },
+      detail: { operationId: 'deleteBroadcastGroup', summary: 'Delete a broadcast group (its agents stay)' },
     })
     .post(
       '/broadcast-groups/:id/members',
@@ -81,7 +83,10 @@ export const groupRoutes = (deps: Deps) =>
         body: AddMembersBody,
         parse: 'json',
         response: responses({ 200: Group }, [400, 401, 403, 404, 413]),
-        detail: { summary: 'Add members (agents already in the group are left as they are)' },
+        detail: {
+          operationId: 'addBroadcastGroupMembers',
+          summary: 'Add members (agents already in the group are left as they are)',
+        },
       },
     )
     .delete(
@@ -91,6 +96,9 @@ export const groupRoutes = (deps: Deps) =>
         asWorkspace: true,
         params: MemberParams,
         response: responses({ 200: MemberRemoved }),
-        detail: { summary: "Remove a member (by membership id, or the agent's UUID or permanent id)" },
+        detail: {
+          operationId: 'removeBroadcastGroupMember',
+          summary: "Remove a member (by membership id, or the agent's UUID or permanent id)",
+        },
       },
     )

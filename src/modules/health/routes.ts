@@ -16,6 +16,9 @@ export const healthRoutes = (deps: Deps) =>
         params: AgentParams,
         query: HealthQuery,
         response: responses({ 200: AgentHealth }),
-        detail: { summary: 'Recent health checks (newest first) and uptime over the last 24 hours' },
+        detail: {
+          operationId: 'getAgentHealth',
+          summary: 'Recent health checks (newest first) and uptime over the last 24 hours',
+        },
       },
     )

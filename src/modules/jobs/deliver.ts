@@ -1,8 +1,8 @@
 import type { Deps } from '../../deps'
 import { readCapped } from '../../lib/read'
-import { upstreamError } from '../proxy/engine'
-import { type CallContext, sendHop } from '../proxy/forward'
-import type { Hop } from '../proxy/routing'
+import { upstreamError } from '../forward/errors'
+import { type CallContext, callerHeaders, LANE_HEADERS } from '../forward/headers'
+import type { Hop } from '../forward/routing'
 import { finishJob, noteAccepted, type Outcome } from './lifecycle'
 import { decoded, excerpt, resultOf } from './result'
 
@@ -14,7 +14,24 @@ export type FirstDelivery = {
   call: CallContext
 }
 
-const inFlight = new WeakMap<Deps, Set<Promise<void>>>()
+/**
+ * First deliveries still under way on this instance. Built once at start-up (server.ts); a
+ * graceful stop waits for them (`drain`) before the database closes.
+ */
+export class Deliveries {
+  private readonly inFlight = new Set<Promise<void>>()
+
+  track(p: Promise<void>) {
+    this.inFlight.add(p)
+    p.finally(() => this.inFlight.delete(p))
+  }
+
+  /** Waits (at most `ms`) for first deliveries still under way. */
+  async drain(ms: number) {
+    if (this.inFlight.size === 0) return
+    await Promise.race([Promise.allSettled([...this.inFlight]), Bun.sleep(ms)])
+  }
+}
 
 /**
  * Delivers a new job to its agent after the caller has had its 202: one attempt, bounded by
@@ -24,22 +41,9 @@ const inFlight = new WeakMap<Deps, Set<Promise<void>>>()
  * it is never sent twice.
  */
 export function startDelivery(deps: Deps, d: FirstDelivery) {
-  let set = inFlight.get(deps)
-  if (!set) {
-    set = new Set()
-    inFlight.set(deps, set)
-  }
-  const p: Promise<void> = deliver(deps, d)
-    .catch((e) => deps.log.error('async delivery failed', { jobId: d.jobId, error: e }))
-    .finally(() => set.delete(p))
-  set.add(p)
-}
-
-/** Waits (at most `ms`) for first deliveries still under way. */
-export async function drainDeliveries(deps: Deps, ms: number) {
-  const set = inFlight.get(deps)
-  if (!set || set.size === 0) return
-  await Promise.race([Promise.allSettled([...set]), Bun.sleep(ms)])
+  deps.deliveries.track(
+    deliver(deps, d).catch((e) => deps.log.error('async delivery failed', { jobId: d.jobId, error: e })),
+  )
 }
 
 async function deliver(deps: Deps, d: FirstDelivery) {
@@ -50,10 +54,11 @@ async function deliver(deps: Deps, d: FirstDelivery) {
   const timedOut = `The agent did not answer within ${timeoutMs} ms`
   let outcome: Outcome | 'accepted'
   try {
-    const sent = await sendHop(deps, d.hop, { method: 'POST', headers: d.headers, body: d.body }, d.call, {
-      timeoutMs,
-      signal: ctl.signal,
-    })
+    const sent = await deps.forward.send(
+      d.hop,
+      { method: 'POST', headers: d.headers, body: d.body },
+      { rules: LANE_HEADERS.request, add: callerHeaders(d.call), timeoutMs, signal: ctl.signal },
+    )
     if (!sent.ok) {
       const error =
         sent.kind === 'timeout' || sent.kind === 'aborted'

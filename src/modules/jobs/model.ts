@@ -65,7 +65,7 @@ export const Job = z
   })
   .meta({ id: 'Job' })
 
-export const JobList = z.object({ jobs: z.array(Job), nextCursor: NextCursor })
+export const JobList = z.object({ jobs: z.array(Job), nextCursor: NextCursor }).meta({ id: 'JobList' })
 
 export const ListJobsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -82,18 +82,23 @@ export const ListJobsQuery = z.object({
 
 const storable = { message: 'must not contain NUL characters or unpaired surrogates' }
 
-export const StatusReport = z.strictObject({
-  status: z.enum(['completed', 'failed']),
-  result: z
-    .unknown()
-    .optional()
-    .refine((v) => !unstorable(v), storable)
-    .describe('Any JSON value'),
-  error: z
-    .string()
-    .max(10_000)
-    .refine((v) => !unstorable(v), storable)
-    .optional(),
-})
+export const StatusReport = z
+  .strictObject({
+    status: z.enum(['completed', 'failed']),
+    result: z
+      .unknown()
+      .optional()
+      .refine((v) => !unstorable(v), storable)
+      .describe('Any JSON value'),
+    error: z
+      .string()
+      .max(10_000)
+      .refine((v) => !unstorable(v), storable)
+      .optional(),
+  })
+  .meta({
+    id: 'JobStatusReport',
+    examples: [{ status: 'completed', result: { summary: 'Three sources agree.' } }],
+  })
 
-export const ClearedJob = z.object({ id: z.uuid(), deleted: z.literal(true) })
+export const ClearedJob = z.object({ id: z.uuid(), deleted: z.literal(true) }).meta({ id: 'ClearedJob' })

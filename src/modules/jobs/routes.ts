@@ -15,6 +15,7 @@ export const jobRoutes = (deps: Deps) =>
       query: ListJobsQuery,
       response: responses({ 200: JobList }, [400, 401, 403]),
       detail: {
+        operationId: 'listJobs',
         summary: 'Jobs, newest first (filters: status, role)',
         description:
           'An agent token lists the jobs it started or received (also as a fallback); a workspace key those of ' +
@@ -26,6 +27,7 @@ export const jobRoutes = (deps: Deps) =>
       params: JobParams,
       response: responses({ 200: Job }),
       detail: {
+        operationId: 'getJob',
         summary: 'Poll a job',
         description:
           "The caller's or the target's agent token (or the fallback's that handled it), the owning workspace's " +
@@ -36,7 +38,10 @@ export const jobRoutes = (deps: Deps) =>
       asMember: true,
       params: JobParams,
       response: responses({ 200: ClearedJob }),
-      detail: { summary: 'Clear a job (and its callback record); the same credentials as polling' },
+      detail: {
+        operationId: 'clearJob',
+        summary: 'Clear a job (and its callback record); the same credentials as polling',
+      },
     })
     .post(
       '/jobs/:jobId/status',
@@ -48,6 +53,7 @@ export const jobRoutes = (deps: Deps) =>
         parse: 'json',
         response: responses({ 200: Job }, [400, 401, 403, 404, 409]),
         detail: {
+          operationId: 'reportJobStatus',
           summary: 'Report how a job ended (the target agent, or the fallback that handled it)',
           description:
             'Makes a running job completed or failed, grows the handling agent’s taskCount on completion and ' +

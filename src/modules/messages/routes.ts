@@ -18,7 +18,10 @@ export const messageRoutes = (deps: Deps) =>
       parse: 'json',
       body: SendBody,
       response: responses({ 200: Sent }),
-      detail: { summary: 'Send a message from this agent to another agent of the workspace' },
+      detail: {
+        operationId: 'sendMessage',
+        summary: 'Send a message from this agent to another agent of the workspace',
+      },
     })
     .post('/broadcast', ({ ctx, params, body }) => broadcastMessage({ ctx, input: { ...body, ...params } }), {
       asMember: true,
@@ -26,14 +29,20 @@ export const messageRoutes = (deps: Deps) =>
       parse: 'json',
       body: BroadcastBody,
       response: responses({ 200: Broadcasted }),
-      detail: { summary: 'Send a message from this agent to every other agent of the workspace' },
+      detail: {
+        operationId: 'broadcastMessage',
+        summary: 'Send a message from this agent to every other agent of the workspace',
+      },
     })
     .get('', ({ ctx, params, query }) => listMessages({ ctx, input: { ...query, ...params } }), {
       asMember: true,
       params: AgentParams,
       query: InboxQuery,
       response: responses({ 200: Inbox }),
-      detail: { summary: "The agent's inbox (unread only by default), oldest first" },
+      detail: {
+        operationId: 'listMessages',
+        summary: "The agent's inbox (unread only by default), oldest first",
+      },
     })
     .post('/read', ({ ctx, params, body }) => markRead({ ctx, input: { ...body, ...params } }), {
       asMember: true,
@@ -41,5 +50,5 @@ export const messageRoutes = (deps: Deps) =>
       parse: 'json',
       body: ReadBody,
       response: responses({ 200: MarkedRead }),
-      detail: { summary: 'Mark messages of the inbox read' },
+      detail: { operationId: 'markMessagesRead', summary: 'Mark messages of the inbox read' },
     })

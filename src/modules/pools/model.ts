@@ -16,26 +16,46 @@ export const Priority = z
   .max(1_000_000)
   .describe('failover tries lower numbers first; other strategies ignore it')
 
-export const PoolMemberInput = z.strictObject({ agentId: AgentRef, priority: Priority.default(0) })
+export const PoolMemberInput = z
+  .strictObject({ agentId: AgentRef, priority: Priority.default(0) })
+  .meta({ id: 'NewPoolMember', examples: [{ agentId: 'agt-m4q8r1ts', priority: 1 }] })
 
-export const CreatePoolBody = z.strictObject({
-  name: ObjectName,
-  description: Description.optional(),
-  strategy: Strategy,
-  allowedCallerIds: AllowedCallerIds.optional(),
-  members: z.array(PoolMemberInput).max(MAX_POOL_MEMBERS).optional(),
-})
+export const CreatePoolBody = z
+  .strictObject({
+    name: ObjectName,
+    description: Description.optional(),
+    strategy: Strategy,
+    allowedCallerIds: AllowedCallerIds.optional(),
+    members: z.array(PoolMemberInput).max(MAX_POOL_MEMBERS).optional(),
+  })
+  .meta({
+    id: 'CreatePoolRequest',
+    examples: [
+      {
+        name: 'summarizers',
+        strategy: 'failover',
+        members: [
+          { agentId: 'agt-k3v9x2mq', priority: 0 },
+          { agentId: 'agt-p7d2w8zn', priority: 1 },
+        ],
+      },
+    ],
+  })
 export type CreatePoolInput = z.infer<typeof CreatePoolBody>
 
-export const UpdatePoolBody = z.strictObject({
-  name: ObjectName.optional(),
-  description: Description.nullable().optional(),
-  strategy: Strategy.optional(),
-  allowedCallerIds: AllowedCallerIds.optional(),
-})
+export const UpdatePoolBody = z
+  .strictObject({
+    name: ObjectName.optional(),
+    description: Description.nullable().optional(),
+    strategy: Strategy.optional(),
+    allowedCallerIds: AllowedCallerIds.optional(),
+  })
+  .meta({ id: 'UpdatePoolRequest', examples: [{ strategy: 'round_robin' }] })
 export type UpdatePoolInput = z.infer<typeof UpdatePoolBody>
 
-export const UpdateMemberBody = z.strictObject({ priority: Priority })
+export const UpdateMemberBody = z
+  .strictObject({ priority: Priority })
+  .meta({ id: 'UpdatePoolMemberRequest', examples: [{ priority: 2 }] })
 
 export const PoolMember = z
   .object({
@@ -58,7 +78,9 @@ const PoolFields = {
 }
 export const PoolSummary = z.object(PoolFields).meta({ id: 'PoolSummary' })
 export const Pool = z.object({ ...PoolFields, members: z.array(PoolMember) }).meta({ id: 'Pool' })
-export const PoolList = z.object({ pools: z.array(PoolSummary), nextCursor: NextCursor })
+export const PoolList = z
+  .object({ pools: z.array(PoolSummary), nextCursor: NextCursor })
+  .meta({ id: 'PoolList' })
 
 /** One try on the pool lane, as listed when the pool is exhausted. */
 export const PoolAttempt = z

@@ -32,6 +32,7 @@ export const poolRoutes = (deps: Deps) =>
         parse: 'json',
         response: responses({ 201: Pool }, [400, 401, 403, 404, 413]),
         detail: {
+          operationId: 'createPool',
           summary: 'Create a pool',
           description:
             'Members and allowed callers are agents of your workspace (UUID or permanent id; another ' +
@@ -44,13 +45,16 @@ export const poolRoutes = (deps: Deps) =>
       asWorkspace: true,
       query: PageQuery,
       response: responses({ 200: PoolList }, [400, 401, 403]),
-      detail: { summary: 'List pools (with member counts)' },
+      detail: { operationId: 'listPools', summary: 'List pools (with member counts)' },
     })
     .get('/pools/:id', ({ ctx, params }) => getPool({ ctx, input: params }), {
       asWorkspace: true,
       params: IdParams,
       response: responses({ 200: Pool }),
-      detail: { summary: "One pool with its members and this instance's view of their passive health" },
+      detail: {
+        operationId: 'getPool',
+        summary: "One pool with its members and this instance's view of their passive health",
+      },
     })
     .patch('/pools/:id', ({ ctx, params, body }) => updatePool({ ctx, input: { ...body, ...params } }), {
       asWorkspace: true,
@@ -58,13 +62,13 @@ export const poolRoutes = (deps: Deps) =>
       body: UpdatePoolBody,
       parse: 'json',
       response: responses({ 200: Pool }, [400, 401, 403, 404, 413]),
-      detail: { summary: 'Rename, describe, change the strategy or who may call' },
+      detail: { operationId: 'updatePool', summary: 'Rename, describe, change the strategy or who may call' },
     })
     .delete('/pools/:id', ({ ctx, params }) => deletePool({ ctx, input: params }), {
       asWorkspace: true,
       params: IdParams,
       response: responses({ 200: Deleted }),
-      detail: { summary: 'Delete a pool (its agents stay)' },
+      detail: { operationId: 'deletePool', summary: 'Delete a pool (its agents stay)' },
     })
     .post(
       '/pools/:id/members',
@@ -78,7 +82,10 @@ export const poolRoutes = (deps: Deps) =>
         body: PoolMemberInput,
         parse: 'json',
         response: responses({ 201: PoolMember }, [400, 401, 403, 404, 409, 413]),
-        detail: { summary: 'Add a member with a priority (an agent already in the pool is a 409)' },
+        detail: {
+          operationId: 'addPoolMember',
+          summary: 'Add a member with a priority (an agent already in the pool is a 409)',
+        },
       },
     )
     .patch(
@@ -91,6 +98,7 @@ export const poolRoutes = (deps: Deps) =>
         parse: 'json',
         response: responses({ 200: PoolMember }, [400, 401, 403, 404, 413]),
         detail: {
+          operationId: 'updatePoolMember',
           summary: "Change a member's priority (by membership id, or the agent's UUID or permanent id)",
         },
       },
@@ -99,5 +107,8 @@ export const poolRoutes = (deps: Deps) =>
       asWorkspace: true,
       params: MemberParams,
       response: responses({ 200: MemberRemoved }),
-      detail: { summary: "Remove a member (by membership id, or the agent's UUID or permanent id)" },
+      detail: {
+        operationId: 'removePoolMember',
+        summary: "Remove a member (by membership id, or the agent's UUID or permanent id)",
+      },
     })

@@ -25,14 +25,15 @@ export type HeartbeatRow = {
  *   write per second, not one per call.
  * - Any other heartbeat is written at once by one prepared UPDATE, group-committed with the
  *   heartbeats that arrive beside it (`WriteBatcher`).
- * What this instance knows about an agent is forgotten on every `invalidate` note (sent
- * after any presence change, here or on another instance), so the next heartbeat is
- * written and decided against the database again.
+ * What this instance knows about an agent is forgotten on every `presence.changed` note
+ * (here or on another instance) and when the agent's credential ends, so the next
+ * heartbeat is written and decided against the database again.
  */
 export class Heartbeats {
   private known = new Map<string, Known>()
   private pending = new Map<string, Date>()
   private timer: ReturnType<typeof setInterval> | undefined
+  private readonly unsubscribe: (() => void)[]
   private readonly writer: WriteBatcher<{ id: string; status: Presence; at: Date }, HeartbeatRow | undefined>
 
   constructor(
@@ -61,9 +62,12 @@ export class Heartbeats {
         }),
     )
     this.writer = new WriteBatcher(db, async (p) => (await statement(p))[0])
-    bus.subscribe('invalidate', (note) => {
-      if (note.agentId) this.known.delete(note.agentId)
-    })
+    this.unsubscribe = [
+      bus.subscribe('presence.changed', (note) => this.known.delete(note.agentId)),
+      bus.subscribe('credential.ended', (note) => {
+        if (note.agentId) this.known.delete(note.agentId)
+      }),
+    ]
   }
 
   /** True when this heartbeat changes nothing but the time: it was noted, to be written within `flushMs`. */
@@ -100,6 +104,7 @@ export class Heartbeats {
 
   async stop() {
     if (this.timer) clearInterval(this.timer)
+    for (const off of this.unsubscribe) off()
     await this.flush()
   }
 

@@ -11,15 +11,35 @@ const HeartbeatBody = z
   .default({
     status: 'online',
   })
-const HeartbeatAnswer = z.object({
-  agentId: z.uuid(),
-  permanentId: z.string(),
-  status: z.enum(['online', 'idle', 'offline']).describe('What the agent reported'),
-  presence: z.enum(['online', 'idle', 'offline']).describe('What Switchboard now decides'),
-  isOnline: z.boolean(),
-  lastHeartbeatAt: Timestamp,
-  onlineWindowSeconds: z.number().int().describe('Send the next heartbeat well within this'),
-})
+  .meta({
+    id: 'HeartbeatRequest',
+    description: 'Optional: no body means online',
+    examples: [{ status: 'idle' }],
+  })
+const HeartbeatAnswer = z
+  .object({
+    agentId: z.uuid(),
+    permanentId: z.string(),
+    status: z.enum(['online', 'idle', 'offline']).describe('What the agent reported'),
+    presence: z.enum(['online', 'idle', 'offline']).describe('What Switchboard now decides'),
+    isOnline: z.boolean(),
+    lastHeartbeatAt: Timestamp,
+    onlineWindowSeconds: z.number().int().describe('Send the next heartbeat well within this'),
+  })
+  .meta({
+    id: 'Heartbeat',
+    examples: [
+      {
+        agentId: '0b7f8a52-3c1e-4d0a-9f1b-6a2f4c8d9e10',
+        permanentId: 'agt-k3v9x2mq',
+        status: 'online',
+        presence: 'online',
+        isOnline: true,
+        lastHeartbeatAt: '2026-12-01T09:30:12.000Z',
+        onlineWindowSeconds: 60,
+      },
+    ],
+  })
 
 export const presenceRoutes = (deps: Deps) =>
   new Elysia({ prefix: '/api', tags: ['presence'] })
@@ -34,6 +54,9 @@ export const presenceRoutes = (deps: Deps) =>
         body: HeartbeatBody,
         parse: 'json',
         response: responses({ 200: HeartbeatAnswer }, [400, 401, 403]),
-        detail: { summary: "Report the agent's status (its own agent token only)" },
+        detail: {
+          operationId: 'sendHeartbeat',
+          summary: "Report the agent's status (its own agent token only)",
+        },
       },
     )

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import type { Deps } from '../../deps'
 import { authPlugin } from '../../http/auth'
 import { ErrorSchema, responses, Uuid } from '../../http/schemas'
+import { PROTOCOLS } from '../../lib/protocols'
 import { BroadcastAnswer } from '../groups/model'
 import { AsyncAccepted } from '../jobs/model'
 import { PoolExhausted } from '../pools/model'
@@ -27,9 +28,26 @@ const protocolHeader: OpenAPIV3.ParameterObject = {
   name: 'x-switchboard-protocol',
   in: 'header',
   required: false,
-  schema: { type: 'string', enum: ['mcp', 'a2a', 'openai', 'anp', 'acp'] },
+  schema: { type: 'string', enum: [...PROTOCOLS] },
   description: "Route to the target's URL for this protocol (400 if unknown or not enabled on the target)",
 }
+
+/** What Switchboard reads in an async call's JSON body; everything else is the agent's. */
+const AsyncCallBody = z
+  .looseObject({
+    _switchboard: z
+      .object({ callback_url: z.url().describe('Where the final state is sent') })
+      .partial()
+      .optional()
+      .describe('Switchboard’s part, taken out before forwarding'),
+  })
+  .meta({
+    id: 'AsyncCallBody',
+    description: 'Any JSON (or any other body); `_switchboard` is Switchboard’s',
+    examples: [
+      { question: 'Summarize this page', _switchboard: { callback_url: 'https://example.com/hooks/jobs' } },
+    ],
+  })
 
 const errorContent = { 'application/json': { schema: z.toJSONSchema(ErrorSchema) as OpenAPIV3.SchemaObject } }
 const laneErrors = (extra: Record<string, string> = {}) => ({
@@ -55,6 +73,7 @@ export const proxyRoutes = (deps: Deps) =>
       asAgent: true,
       params: ConnectionParams,
       detail: {
+        operationId: 'callSync',
         summary: 'Sync call to the other participant of a connection (streams both ways)',
         description:
           "Forwards the body to the other agent's endpoint with its endpoint credential; the caller's token, cookies and " +
@@ -84,6 +103,7 @@ export const proxyRoutes = (deps: Deps) =>
         params: ConnectionParams,
         response: responses({ 202: AsyncAccepted }, [...laneErrorStatuses]),
         detail: {
+          operationId: 'callAsync',
           summary: 'Async call: creates a job, answers 202 at once, delivers in the background',
           description:
             'The body (at most 1 MB, also when chunked: 413) becomes a job, `running`. It is delivered to the other ' +
@@ -98,24 +118,7 @@ export const proxyRoutes = (deps: Deps) =>
           requestBody: {
             required: false,
             content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  description: 'Any JSON (or any other body); `_switchboard` is Switchboard’s',
-                  properties: {
-                    _switchboard: {
-                      type: 'object',
-                      properties: {
-                        callback_url: {
-                          type: 'string',
-                          format: 'uri',
-                          description: 'Where the final state is sent',
-                        },
-                      },
-                    },
-                  },
-                },
-              },
+              'application/json': { schema: z.toJSONSchema(AsyncCallBody) as OpenAPIV3.SchemaObject },
               '*/*': { schema: { description: 'Any body up to 1 MB, forwarded as it is' } },
             },
           },
@@ -130,6 +133,7 @@ export const proxyRoutes = (deps: Deps) =>
         params: GroupParams,
         response: responses({ 200: BroadcastAnswer }, [...laneErrorStatuses]),
         detail: {
+          operationId: 'callBroadcast',
           summary: 'Fan-out to every member of a broadcast group, in parallel',
           description:
             "The caller must be an agent of the group's workspace and, when the group lists allowed callers, one " +
@@ -156,6 +160,7 @@ export const proxyRoutes = (deps: Deps) =>
         [...laneErrorStatuses],
       ),
       detail: {
+        operationId: 'callPool',
         summary: 'Call one member of a pool: round_robin, failover or random, with retries',
         description:
           "The caller must be an agent of the pool's workspace and, when the pool lists allowed callers, one of " +
@@ -169,5 +174,11 @@ export const proxyRoutes = (deps: Deps) =>
           'failing is a 502 pool_exhausted listing the attempts.',
         parameters: [protocolHeader],
         requestBody: bufferedBody,
+        responses: {
+          200: {
+            description: "The member's answer: its status (2xx, 3xx or 4xx) and body",
+            content: { '*/*': { schema: { description: "The member's body" } } },
+          },
+        },
       },
     })

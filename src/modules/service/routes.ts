@@ -4,11 +4,16 @@ import type { Deps } from '../../deps'
 
 import { readiness } from './service'
 
+const Liveness = z.object({ status: z.literal('ok') }).meta({ id: 'Liveness' })
+const Readiness = z
+  .object({ ready: z.boolean(), database: z.string().describe('The database dialect: sqlite or postgres') })
+  .meta({ id: 'Readiness' })
+
 export const serviceRoutes = (deps: Deps) =>
   new Elysia({ tags: ['service'] })
     .get('/healthz', () => ({ status: 'ok' as const }), {
-      response: { 200: z.object({ status: z.literal('ok') }) },
-      detail: { summary: 'Liveness: the process answers' },
+      response: { 200: Liveness },
+      detail: { operationId: 'getLiveness', summary: 'Liveness: the process answers' },
     })
     .get(
       '/readyz',
@@ -18,11 +23,8 @@ export const serviceRoutes = (deps: Deps) =>
         return r
       },
       {
-        response: {
-          200: z.object({ ready: z.boolean(), database: z.string() }),
-          503: z.object({ ready: z.boolean(), database: z.string() }),
-        },
-        detail: { summary: 'Readiness: the database answers' },
+        response: { 200: Readiness, 503: Readiness.describe('Not ready: the database did not answer') },
+        detail: { operationId: 'getReadiness', summary: 'Readiness: the database answers' },
       },
     )
     .get(
@@ -33,8 +35,14 @@ export const serviceRoutes = (deps: Deps) =>
         }),
       {
         detail: {
+          operationId: 'scrapeMetrics',
           summary: 'Prometheus metrics',
-          responses: { 200: { description: 'Prometheus text format' } },
+          responses: {
+            200: {
+              description: 'Prometheus text format',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
         },
       },
     )

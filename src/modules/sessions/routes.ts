@@ -72,17 +72,20 @@ export const sessionRoutes = (deps: Deps) =>
       '/session',
       async ({ request, set }) => {
         if (!fromOwnOrigin(request, deps.config)) throw crossSite()
-        const value = sessionValueOf(deps, request)
-        const session = value ? await sessionActor(deps, request).catch(() => null) : null
-        if (value && session) await signOut(deps, value, session.actor)
+        // The cookie goes whatever happens next: a browser never keeps one the server let go.
         set.headers['set-cookie'] = sessionCookie(null, isHttps(request, deps.config), 0)
+        const value = sessionValueOf(deps, request)
+        const session = value ? await sessionActor(deps, request) : null
+        if (!value || !session) throw new AppError('unauthorized', 'Not signed in')
+        await signOut(deps, value, session.actor)
         return { signedOut: true as const }
       },
       {
-        response: responses({ 200: SignedOut }, [403, 429]),
+        response: responses({ 200: SignedOut }, [401, 403, 429]),
         detail: {
           operationId: 'signOut',
           summary: 'Sign out: the session ends at once and the cookie is cleared',
+          description: 'The cookie is cleared on every answer, a 401 (no live session) included.',
           security: sessionSecurity,
         },
       },

@@ -20,6 +20,9 @@ export const tokenRoutes = (deps: Deps) =>
         body: RotateBody,
         parse: 'json',
         response: responses({ 200: Rotated }),
-        detail: { summary: "Rotate the agent's token (workspace key, or the agent's own current token)" },
+        detail: {
+          operationId: 'rotateToken',
+          summary: "Rotate the agent's token (workspace key, or the agent's own current token)",
+        },
       },
     )

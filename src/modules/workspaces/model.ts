@@ -26,25 +26,37 @@ export const WorkspaceKey = z
   })
   .meta({ id: 'WorkspaceKey' })
 
-export const CreateWorkspaceBody = z.strictObject({ name: WorkspaceName })
-export const CreatedWorkspace = z.object({
-  workspace: Workspace,
-  apiKey: z.string().describe('The workspace key (wk_…). Shown once.'),
-})
-export const WorkspaceList = z.object({ workspaces: z.array(Workspace), nextCursor: NextCursor })
+export const CreateWorkspaceBody = z
+  .strictObject({ name: WorkspaceName })
+  .meta({ id: 'CreateWorkspaceRequest', examples: [{ name: 'research' }] })
+export const CreatedWorkspace = z
+  .object({
+    workspace: Workspace,
+    apiKey: z.string().describe('The workspace key (wk_…). Shown once.'),
+  })
+  .meta({ id: 'CreatedWorkspace' })
+export const WorkspaceList = z
+  .object({ workspaces: z.array(Workspace), nextCursor: NextCursor })
+  .meta({ id: 'WorkspaceList' })
 
-export const CreateKeyBody = z.strictObject({
-  name: z.string().trim().min(1).max(100),
-  expiresInSeconds: z
-    .number()
-    .int()
-    .min(60)
-    .max(10 * 365 * 86400)
-    .optional(),
-})
-export const CreatedKey = z.object({
-  key: WorkspaceKey,
-  apiKey: z.string().describe('The key (wk_…). Shown once.'),
-})
-export const KeyList = z.object({ keys: z.array(WorkspaceKey), nextCursor: NextCursor })
-export const RevokedKey = WorkspaceKey.extend({ revokedAt: Timestamp })
+export const CreateKeyBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100),
+    expiresInSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(10 * 365 * 86400)
+      .optional(),
+  })
+  .meta({ id: 'CreateWorkspaceKeyRequest', examples: [{ name: 'ci', expiresInSeconds: 2592000 }] })
+export const CreatedKey = z
+  .object({
+    key: WorkspaceKey,
+    apiKey: z.string().describe('The key (wk_…). Shown once.'),
+  })
+  .meta({ id: 'CreatedWorkspaceKey' })
+export const KeyList = z
+  .object({ keys: z.array(WorkspaceKey), nextCursor: NextCursor })
+  .meta({ id: 'WorkspaceKeyList' })
+export const RevokedKey = WorkspaceKey.extend({ revokedAt: Timestamp }).meta({ id: 'RevokedWorkspaceKey' })

@@ -33,19 +33,19 @@ export const workspaceRoutes = (deps: Deps) =>
         body: CreateWorkspaceBody,
         parse: 'json',
         response: responses({ 201: CreatedWorkspace }, [400, 401, 403, 409]),
-        detail: { summary: 'Create a workspace and its first key (admin)' },
+        detail: { operationId: 'createWorkspace', summary: 'Create a workspace and its first key (admin)' },
       },
     )
     .get('/workspaces', ({ ctx, query }) => listWorkspaces({ deps: ctx.deps, input: query }), {
       asAdmin: true,
       query: PageQuery,
       response: responses({ 200: WorkspaceList }, [400, 401, 403]),
-      detail: { summary: 'List workspaces (admin)' },
+      detail: { operationId: 'listWorkspaces', summary: 'List workspaces (admin)' },
     })
     .get('/workspace', ({ ctx }) => getWorkspace({ ctx }), {
       asWorkspace: true,
       response: responses({ 200: Workspace }, [401, 403]),
-      detail: { summary: "The caller's workspace" },
+      detail: { operationId: 'getWorkspace', summary: "The caller's workspace" },
     })
     .post(
       '/workspace/keys',
@@ -59,26 +59,30 @@ export const workspaceRoutes = (deps: Deps) =>
         body: CreateKeyBody,
         parse: 'json',
         response: responses({ 201: CreatedKey }, [400, 401, 403]),
-        detail: { summary: 'Create a workspace key (the secret is shown once)' },
+        detail: {
+          operationId: 'createWorkspaceKey',
+          summary: 'Create a workspace key (the secret is shown once)',
+        },
       },
     )
     .get('/workspace/keys', ({ ctx, query }) => listKeys({ ctx, input: query }), {
       asWorkspace: true,
       query: PageQuery,
       response: responses({ 200: KeyList }, [400, 401, 403]),
-      detail: { summary: 'List live workspace keys (no secrets)' },
+      detail: { operationId: 'listWorkspaceKeys', summary: 'List live workspace keys (no secrets)' },
     })
     .delete('/workspace/keys/:id', ({ ctx, params }) => revokeKey({ ctx, input: params }), {
       asWorkspace: true,
       params: IdParams,
       response: responses({ 200: RevokedKey }, [400, 401, 403, 404, 409]),
-      detail: { summary: 'Revoke a workspace key at once' },
+      detail: { operationId: 'revokeWorkspaceKey', summary: 'Revoke a workspace key at once' },
     })
     .get('/workspace/webhook-secret', ({ ctx }) => getWebhookSecret({ ctx }), {
       asWorkspace: true,
       secretAnswer: true,
       response: responses({ 200: WebhookSecret }, [401, 403]),
       detail: {
+        operationId: 'getWebhookSecret',
         summary: 'The secret that signs this workspace’s job callbacks (created on first use)',
         description:
           'Callbacks carry the Standard Webhooks headers webhook-id, webhook-timestamp and webhook-signature; ' +
@@ -92,6 +96,7 @@ export const workspaceRoutes = (deps: Deps) =>
       parse: 'json',
       response: responses({ 200: WebhookSecret }, [400, 401, 403, 409]),
       detail: {
+        operationId: 'rotateWebhookSecret',
         summary: 'Rotate the callback signing secret',
         description:
           'Answers the new secret. For 24 h callbacks carry signatures by both the new and the old one.',

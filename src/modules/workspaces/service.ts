@@ -194,7 +194,7 @@ export async function revokeKey({ ctx, input }: { ctx: Ctx<WorkspaceActor>; inpu
     })
     return row
   })
-  deps.credentials.invalidateKey(revoked.id)
+  deps.bus.publish('credential.ended', { keyId: revoked.id })
   return { ...keyView(revoked), revokedAt: now.toISOString() }
 }
 

@@ -1,6 +1,6 @@
 import type { Deps } from '../../deps'
 import { markCommandsDelivered, waitingCommands } from '../commands/delivery'
-import type { EventNote, InvalidateNote } from '../events/bus'
+import type { CredentialEndedNote, EventNote } from '../events/bus'
 import { type EventRow, latestEventId, readEvents, readVisibleEvents } from '../events/feed'
 import { SocketPresence } from './presence'
 import { CLOSE, controlFrame, eventFrame, typeFilter } from './protocol'
@@ -58,7 +58,7 @@ export class LiveHub {
     this.presence = new SocketPresence(deps)
     this.unsubscribe = [
       deps.bus.subscribe('events', (n) => this.onNote(n)),
-      deps.bus.subscribe('invalidate', (n) => this.onInvalidate(n)),
+      deps.bus.subscribe('credential.ended', (n) => this.onCredentialEnded(n)),
     ]
     this.framesSent = deps.metrics.counter(
       'switchboard_ws_events_sent_total',
@@ -344,7 +344,7 @@ export class LiveHub {
 
   // ---- credentials and keepalive -------------------------------------------------------
 
-  private onInvalidate(note: InvalidateNote) {
+  private onCredentialEnded(note: CredentialEndedNote) {
     for (const owner of [note.agentId, note.keyId]) {
       if (!owner) continue
       for (const s of this.byOwner.get(owner) ?? []) void this.revalidate(s)

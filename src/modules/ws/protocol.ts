@@ -73,7 +73,8 @@ export const ClientFrame = z.discriminatedUnion('type', [
 ])
 export type ClientFrame = z.infer<typeof ClientFrame>
 
-export const SinceQuery = Since
+/** `?since=` on the upgrade: an id, or empty for "from now" (what a client with no id yet sends). */
+export const SinceQuery = z.union([z.literal('').transform(() => undefined), Since])
 
 /** A matcher for a subscribe list; null means every type. */
 export function typeFilter(types: string[] | undefined): ((type: string) => boolean) | null {

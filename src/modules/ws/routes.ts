@@ -17,17 +17,21 @@ const StreamQuery = z.object({
     .max(512)
     .optional()
     .describe('A workspace key or agent token (browsers cannot set headers)'),
-  since: SinceQuery.optional().describe('Replay the stored events after this id, then go live'),
+  since: SinceQuery.optional().describe(
+    'Replay the stored events after this id, then go live; empty: from now',
+  ),
 })
 
-const StreamInfo = z.object({
-  cursor: z
-    .number()
-    .int()
-    .describe('The newest event id now: connect with ?since= this to miss nothing from here'),
-  eventTypes: z.array(z.string()),
-  closeCodes: z.array(z.object({ code: z.number().int(), name: z.string(), meaning: z.string() })),
-})
+const StreamInfo = z
+  .object({
+    cursor: z
+      .number()
+      .int()
+      .describe('The newest event id now: connect with ?since= this to miss nothing from here'),
+    eventTypes: z.array(z.string()),
+    closeCodes: z.array(z.object({ code: z.number().int(), name: z.string(), meaning: z.string() })),
+  })
+  .meta({ id: 'LiveStreamInfo' })
 
 /** What the upgrade request leaves on the socket's context for `open`. */
 type Upgraded = { streamCredential?: StreamCredential | null; query: { since?: number } }
@@ -43,6 +47,7 @@ export const wsRoutes = (deps: Deps, hub: LiveHub) =>
       asMember: true,
       response: responses({ 200: StreamInfo }, [401, 403]),
       detail: {
+        operationId: 'getLiveStream',
         summary: 'The live event stream (upgrade to a WebSocket); a plain GET answers its current cursor',
         description:
           'Upgrade with `Authorization: Bearer …`, `?token=`, or a first frame `{"type":"auth","token":…}` ' +
