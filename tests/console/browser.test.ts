@@ -3,6 +3,7 @@ import type { BrowserContext, Page } from 'playwright-core'
 import { onPostgres } from '../helpers'
 import { liveServer } from '../ws/live'
 import { browser, CHROMIUM, hasChromium, screenshots, seriousViolations } from './browser'
+import { cuttableProxy } from './cut-proxy'
 
 /**
  * The console in a real browser (headless Chromium driven by playwright-core), against a
@@ -126,6 +127,35 @@ describe.skipIf(!runs)('the console in Chromium', () => {
     await page.getByRole('button', { name: 'Clear the filters' }).click()
     await row.waitFor()
   })
+
+  test('the live indicator: a dropped stream reconnects by itself with ?since= and misses nothing', async () => {
+    const proxy = cuttableProxy({ hostname: '127.0.0.1', port: Number(new URL(live.base).port) })
+    const other = await context.newPage()
+    try {
+      // Cookies ignore ports: the session is good at the proxy's address too.
+      await other.goto(`${proxy.url}/agents`)
+      await other.getByRole('status').filter({ hasText: 'Live' }).waitFor()
+      const row = other.locator(`tr[data-agent="${agent.id}"]`)
+      await row.locator('.presence-online').waitFor()
+      proxy.hold()
+      proxy.cut()
+      await other.getByRole('status').filter({ hasText: 'Reconnecting…' }).waitFor()
+      // While the console is cut off, the agent reports idle.
+      const beat = await live.call('POST', `/api/agents/${agent.id}/heartbeat`, {
+        token: agent.token,
+        body: { status: 'idle' },
+      })
+      expect(beat.status).toBe(200)
+      proxy.release()
+      await other.getByRole('status').filter({ hasText: 'Live' }).waitFor({ timeout: 20_000 })
+      // No reload and no refetch: the replayed event moved the row.
+      await row.locator('.presence-idle').waitFor()
+      expect(proxy.requestLines.some((l) => /^GET \/api\/ws\?since=\d+ HTTP/.test(l))).toBe(true)
+    } finally {
+      await other.close()
+      proxy.stop()
+    }
+  }, 40_000)
 
   test('manage page: every tab passes axe; rotating ends the old token', async () => {
     await page.goto(`${live.base}/agents/${agent.permanentId}`)
