@@ -49,7 +49,10 @@ export function requestPlugin(deps: Deps) {
       // Requests without a credential are limited per client IP (credentials are limited where
       // they are used; a stream's ?token= and a console session cookie count against the IP
       // only when they fail).
+      // Probes (load balancer, orchestrator, Prometheus) are never limited: a burst of bad
+      // requests from the same address must not make a health check see 429.
       if (
+        !isProbe(request.url) &&
         !request.headers.has('authorization') &&
         !request.headers.has('x-api-key') &&
         !hasStreamToken(request) &&
@@ -100,6 +103,15 @@ export function limitByIp(deps: Deps, request: Request) {
     undefined,
     rateLimitHeaders(d),
   )
+}
+
+const PROBES = new Set(['/healthz', '/readyz', '/metrics'])
+
+function isProbe(url: string) {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  if (start === -1) return false
+  const q = url.indexOf('?', start)
+  return PROBES.has(q === -1 ? url.slice(start) : url.slice(start, q))
 }
 
 /** A WebSocket upgrade carrying `?token=`: many agents behind one NAT may reconnect at once. */
