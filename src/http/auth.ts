@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import type { Ctx, Deps } from '../deps'
 import { AppError } from '../lib/errors'
 import { sessionActor } from '../modules/sessions/auth'
+import { mentionsSession } from '../modules/sessions/cookie'
 import type { Actor, ActorKind, AdminActor, AgentActor, WorkspaceActor } from '../modules/tokens/actor'
 import { limitByIp, requestMeta } from './request'
 
@@ -32,6 +33,8 @@ export async function authenticate(deps: Deps, request: Request, kinds: ActorKin
   if (!presented) {
     const session = kinds.includes('workspace') ? await sessionActor(deps, request) : null
     if (session) return session.actor
+    // A cookie that was not counted on arrival (see requestPlugin) and did not work here counts now.
+    if (mentionsSession(request.headers.get('cookie'))) limitByIp(deps, request)
     throw new AppError('unauthorized', 'A credential is required: send Authorization: Bearer <token>')
   }
   const actor = presented.secret ? await deps.credentials.resolve(presented.secret) : null

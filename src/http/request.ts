@@ -56,7 +56,7 @@ export function requestPlugin(deps: Deps) {
         !request.headers.has('authorization') &&
         !request.headers.has('x-api-key') &&
         !hasStreamToken(request) &&
-        !mentionsSession(request.headers.get('cookie'))
+        !hasApiSession(request)
       ) {
         limitByIp(deps, request)
       }
@@ -112,6 +112,17 @@ function isProbe(url: string) {
   if (start === -1) return false
   const q = url.indexOf('?', start)
   return PROBES.has(q === -1 ? url.slice(start) : url.slice(start, q))
+}
+
+/**
+ * A console session cookie on an API route: every API route that takes it checks it and
+ * counts a failure (http/auth.ts); elsewhere (relays, hooks, pages) nothing reads it, so it
+ * exempts nothing there.
+ */
+function hasApiSession(request: Request) {
+  if (!mentionsSession(request.headers.get('cookie'))) return false
+  const start = request.url.indexOf('/', request.url.indexOf('//') + 2)
+  return start !== -1 && request.url.startsWith('/api/', start)
 }
 
 /** A WebSocket upgrade carrying `?token=`: many agents behind one NAT may reconnect at once. */

@@ -1,4 +1,5 @@
-import { describe, expect, test } from 'bun:test'
+import { beforeEach, describe, expect, test } from 'bun:test'
+import { RateLimiter } from '../../src/lib/ratelimit'
 import { liveServer } from '../ws/live'
 
 /** A real server: the client address is real, so the per-IP limit applies; and real WebSockets. */
@@ -19,6 +20,11 @@ async function signIn(key: string) {
 }
 
 describe('console session on a live server', () => {
+  // Each test starts with a full per-IP bucket (all requests here come from 127.0.0.1).
+  beforeEach(() => {
+    live.deps.limits.ip = new RateLimiter(0.01, 12)
+  })
+
   test('the live stream takes the cookie from our own page only, and closes (4009) when the key is revoked', async () => {
     const key = await live.call('POST', '/api/workspace/keys', { token: ws.key, body: { name: 'stream' } })
     const { cookie } = await signIn(key.body.apiKey)
@@ -31,6 +37,20 @@ describe('console session on a live server', () => {
     expect(await s.ready()).toMatchObject({ actor: { kind: 'workspace', workspaceId: ws.id } })
     await live.call('DELETE', `/api/workspace/keys/${key.body.key.id}`, { token: ws.key })
     expect((await s.closed).code).toBe(4009)
+  })
+
+  test('a cookie exempts nothing where it is not checked: agent-only routes and relays still count per IP', async () => {
+    const { cookie } = await signIn(ws.key)
+    const statuses: number[] = []
+    for (let i = 0; i < 14; i++) {
+      const res = await fetch(`${live.base}/api/agents/me`, { headers: { cookie } })
+      statuses.push(res.status)
+    }
+    expect(statuses[0]).toBe(401)
+    expect(statuses).toContain(429)
+    // The bucket is empty now: only a request that is counted can be refused.
+    const relay = await fetch(`${live.base}/relay/agt-nothere1/mcp`, { headers: { cookie } })
+    expect(relay.status).toBe(429)
   })
 
   test('failed sign-ins count against the client address: guessing soon gets 429', async () => {

@@ -3,12 +3,14 @@ import { api, call, fieldErrors, type Schemas } from '../api/client'
 import { useLiveEvents } from '../live'
 import { Badge, Empty, Field, Notice, Select, TextArea, Time, useLoad, useSubmit } from '../ui'
 import type { Agent } from './agent'
+import { useAgents } from './names'
 
 const ACTIONS = ['status', 'restart', 'stop', 'expose', 'reach'] as const
 const TYPES = ['request', 'response', 'event', 'broadcast'] as const
 
 /** The agent's inbox and its commands, both live; send a message as it, or a command to it. */
 export function MessagesTab({ agent: a }: { agent: Agent }) {
+  const agents = useAgents()
   const path = { agentId: a.id }
   const inbox = useLoad(
     () =>
@@ -53,7 +55,7 @@ export function MessagesTab({ agent: a }: { agent: Agent }) {
                   {m.channel ? <Badge>#{m.channel}</Badge> : null}
                   {m.readAt ? null : <Badge tone="warn">unread</Badge>}
                   <Time at={m.createdAt} />
-                  <span class="muted small mono">from {m.from ?? 'the workspace'}</span>
+                  <span class="muted small">from {m.from ? agents.name(m.from) : 'the workspace'}</span>
                 </div>
                 <pre class="payload">{JSON.stringify(m.payload, null, 2)}</pre>
               </li>
@@ -66,7 +68,7 @@ export function MessagesTab({ agent: a }: { agent: Agent }) {
           </button>
         ) : null}
       </section>
-      <SendMessage agent={a} />
+      <SendMessage agent={a} agents={agents} />
       <section class="panel" aria-labelledby="commands-title">
         <h2 id="commands-title">Commands</h2>
         <Notice error={commands.error} />
@@ -119,9 +121,8 @@ function parseJson(text: string, field: string): unknown {
   }
 }
 
-function SendMessage({ agent: a }: { agent: Agent }) {
-  const agents = useLoad(() => call(api.GET('/api/agents', { params: { query: { limit: 200 } } })), [])
-  const others = (agents.data?.agents ?? []).filter((x) => x.id !== a.id)
+function SendMessage({ agent: a, agents }: { agent: Agent; agents: ReturnType<typeof useAgents> }) {
+  const others = agents.list.filter((x) => x.id !== a.id && !x.archived && x.status === 'active')
   const [to, setTo] = useState('')
   const [payload, setPayload] = useState('{\n  "hello": "world"\n}')
   const [channel, setChannel] = useState('')
@@ -160,7 +161,7 @@ function SendMessage({ agent: a }: { agent: Agent }) {
   return (
     <section class="panel" aria-labelledby="send-title">
       <h2 id="send-title">Send a message as {a.name}</h2>
-      {others.length === 0 && agents.data ? (
+      {others.length === 0 && agents.loaded ? (
         <p class="hint">Register another agent to send it messages.</p>
       ) : (
         <form onSubmit={send.submit} class="stack">
