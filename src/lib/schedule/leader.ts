@@ -30,7 +30,7 @@ const LOCK = [7_361_120, 3] as const
  * - The leader's session is opened with `idle_session_timeout = leaseMs`, and it renews the
  *   lease by confirming the lock every `leaseMs / 3`. A leader that stops making progress
  *   (frozen, partitioned, stuck) sends nothing, so Postgres ends its session after the lease
- *   and the lock is free; the others try to take it every `leaseMs / 3` and at every tick.
+ *   and the lock is free; the others take it at their next tick.
  * - A leader that has not confirmed its lock within the lease (the clock jumped: it was
  *   frozen) stops counting itself leader at once, before any database call, and asks again;
  *   it cannot run a job on a lead it lost. A confirm that fails or does not answer within the
@@ -61,7 +61,14 @@ export class PgLeader implements Leadership {
       onnotice: () => {},
       connection: { application_name: 'switchboard-leader', idle_session_timeout: leaseMs },
     })
-    this.timer = setInterval(() => void this.claim(), Math.max(100, Math.floor(leaseMs / 3)))
+    // The leader renews its lease; the others ask at their schedules' ticks (an instance with
+    // nothing due never takes the lead from one that has).
+    this.timer = setInterval(
+      () => {
+        if (this.leads) void this.claim()
+      },
+      Math.max(100, Math.floor(leaseMs / 3)),
+    )
     this.timer.unref?.()
   }
 
