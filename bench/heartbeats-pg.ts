@@ -30,6 +30,8 @@ async function instance() {
       SWITCHBOARD_ADMIN_TOKEN: ADMIN,
       SWITCHBOARD_BOOTSTRAP: 'false',
       SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: '0',
+      // Heartbeats are writes: the benchmark measures them, not the per-credential limit.
+      SWITCHBOARD_RATE_LIMIT_WRITE_PER_SECOND: '0',
       SWITCHBOARD_LOG_LEVEL: 'warn',
     },
     stdout: 'pipe',

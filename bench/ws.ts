@@ -294,6 +294,9 @@ async function fanOut() {
       SWITCHBOARD_LOG_LEVEL: 'warn',
       SWITCHBOARD_PRESENCE_SWEEP_CRON: NEVER,
       SWITCHBOARD_HEALTH_CRON: NEVER,
+      // All the clients share one key, and one agent flips its presence as fast as it can.
+      SWITCHBOARD_WS_MAX_PER_CREDENTIAL: '1000000',
+      SWITCHBOARD_RATE_LIMIT_WRITE_PER_SECOND: '0',
     },
     stdout: Bun.file('/dev/null'),
     stderr: 'inherit',

@@ -96,6 +96,7 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_WS_PING_SECONDS: seconds(30, 1, 300),
   SWITCHBOARD_WS_MAX_BUFFER_BYTES: z.coerce.number().int().min(16_384).max(268_435_456).default(4_194_304),
   SWITCHBOARD_WS_RESYNC_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+  SWITCHBOARD_WS_MAX_PER_CREDENTIAL: z.coerce.number().int().min(1).max(1_000_000).default(100),
   SWITCHBOARD_ALLOWED_NETWORKS: cidrList,
   SWITCHBOARD_TRUST_PROXY: bool(false),
   SWITCHBOARD_PUBLIC_URL: z
@@ -174,7 +175,14 @@ export type Config = {
   healthSpread: number
   retention: { eventHours: number; eventsPerWorkspace: number; cron: string }
   messages: { defaultTtlSeconds: number; purgeCron: string }
-  live: { authTimeoutMs: number; pingMs: number; maxBufferBytes: number; resyncMs: number }
+  live: {
+    authTimeoutMs: number
+    pingMs: number
+    maxBufferBytes: number
+    resyncMs: number
+    /** Open sockets one credential's owner (agent or workspace key) may hold on an instance. */
+    maxPerCredential: number
+  }
   allowedNetworks: string[]
   trustProxy: boolean
   bootstrap: boolean
@@ -300,6 +308,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       pingMs: e.SWITCHBOARD_WS_PING_SECONDS * 1000,
       maxBufferBytes: e.SWITCHBOARD_WS_MAX_BUFFER_BYTES,
       resyncMs: e.SWITCHBOARD_WS_RESYNC_MS,
+      maxPerCredential: e.SWITCHBOARD_WS_MAX_PER_CREDENTIAL,
     },
     allowedNetworks: e.SWITCHBOARD_ALLOWED_NETWORKS,
     trustProxy: e.SWITCHBOARD_TRUST_PROXY,

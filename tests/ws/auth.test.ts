@@ -89,7 +89,9 @@ describe('GET /api/ws: three ways to authenticate', () => {
     expect(info.status).toBe(200)
     expect(typeof info.body.cursor).toBe('number')
     expect(info.body.eventTypes).toContain('agent.status_changed')
-    expect(info.body.closeCodes.map((c: any) => c.code)).toEqual([1001, 1011, 4000, 4001, 4003, 4008, 4009])
+    expect(info.body.closeCodes.map((c: any) => c.code)).toEqual([
+      1001, 1011, 4000, 4001, 4003, 4008, 4009, 4029,
+    ])
     expect((await live.call('GET', '/api/ws')).status).toBe(401)
     expect((await live.call('GET', '/api/ws', { token: ADMIN_TOKEN })).status).toBe(403)
   })

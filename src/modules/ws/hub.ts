@@ -3,7 +3,7 @@ import { markCommandsDelivered, waitingCommands } from '../commands/delivery'
 import type { CredentialEndedNote, EventNote } from '../events/bus'
 import { type EventRow, latestEventId, readEvents, readVisibleEvents } from '../events/feed'
 import { SocketPresence } from './presence'
-import { CLOSE, controlFrame, eventFrame, typeFilter } from './protocol'
+import { CLOSE, closeCodeLabel, controlFrame, eventFrame, typeFilter } from './protocol'
 import { type Raw, Session, type StreamActor } from './session'
 
 /** Rows per read: of the shared feed, and of one socket catching up. */
@@ -112,6 +112,12 @@ export class LiveHub {
     )
   }
 
+  /** This credential's owner already holds as many sockets here as it may. */
+  full(actor: StreamCredential['actor']): boolean {
+    const owner = actor.kind === 'agent' ? actor.agentId : actor.keyId
+    return (this.byOwner.get(owner)?.size ?? 0) >= this.deps.config.live.maxPerCredential
+  }
+
   session(raw: Raw): Session | undefined {
     return this.sockets.get(raw)
   }
@@ -147,7 +153,7 @@ export class LiveHub {
   closed(raw: Raw, code: number) {
     const s = this.sockets.get(raw)
     if (!s) return
-    this.closes.inc({ code: String(code) })
+    this.closes.inc({ code: closeCodeLabel(code) })
     this.forget(s)
   }
 
@@ -178,6 +184,11 @@ export class LiveHub {
       s.secret = c.secret
       s.recheck = c.recheck ?? null
       s.filter = typeFilter(types)
+      // Checked again here: an auth frame, or upgrades racing past the check in `full`.
+      if (this.full(c.actor)) {
+        s.close(CLOSE.tooManySockets, 'too many open streams for this credential')
+        return
+      }
       addTo(this.byOwner, s.ownerId!, s)
       await this.init()
       if (s.closed) return

@@ -21,6 +21,8 @@ export const CLOSE = {
   slowConsumer: 4008,
   /** The credential ended while the socket was open (revoked, rotated, expired, agent deactivated/archived/deleted). */
   credentialEnded: 4009,
+  /** The credential already holds SWITCHBOARD_WS_MAX_PER_CREDENTIAL sockets on this instance. */
+  tooManySockets: 4029,
 } as const
 
 export const CLOSE_CODES: { code: number; name: string; meaning: string }[] = [
@@ -35,7 +37,22 @@ export const CLOSE_CODES: { code: number; name: string; meaning: string }[] = [
     name: 'credential_ended',
     meaning: 'The credential was revoked, rotated, expired or its agent disabled',
   },
+  {
+    code: 4029,
+    name: 'too_many_sockets',
+    meaning:
+      'The credential already holds as many open streams as it may (SWITCHBOARD_WS_MAX_PER_CREDENTIAL)',
+  },
 ]
+
+/**
+ * A close code as a metrics label: the codes that mean something here (the standard ones and
+ * ours), else `other` — a client picks its own close code, and must not mint a series with it.
+ */
+export function closeCodeLabel(code: number): string {
+  if ((code >= 1000 && code <= 1015) || CLOSE_CODES.some((c) => c.code === code)) return String(code)
+  return 'other'
+}
 
 const PREFIXES = new Set(EVENT_TYPES.map((t) => t.slice(0, t.indexOf('.'))))
 
