@@ -102,8 +102,18 @@ const security = (kinds: ActorKind[]) => kinds.flatMap((k) => SCHEMES[k].map((sc
  * request id) for the handler and declares its security scheme in the OpenAPI document.
  */
 export function authPlugin(deps: Deps) {
-  const ctxFor = async <A extends Actor>(request: Request, kinds: ActorKind[]): Promise<{ ctx: Ctx<A> }> => {
-    const actor = (await authenticate(deps, request, kinds)) as A
+  // The credential is checked in `transform`, before the body and query are validated: a
+  // caller without a valid credential learns nothing about a route's input (401/403 first),
+  // and the server does no validation work for it. `resolve` hands the actor on.
+  const actors = new WeakMap<Request, Actor>()
+  const check =
+    (kinds: ActorKind[]) =>
+    async ({ request }: { request: Request }) => {
+      actors.set(request, await authenticate(deps, request, kinds))
+    }
+  const ctxFor = <A extends Actor>(request: Request): { ctx: Ctx<A> } => {
+    const actor = actors.get(request) as A | undefined
+    if (!actor) throw new AppError('unauthorized', 'A valid credential is required')
     return { ctx: { deps, actor, requestId: requestMeta(request).id } }
   }
   return new Elysia().macro({
@@ -115,19 +125,23 @@ export function authPlugin(deps: Deps) {
     },
     asAdmin: {
       detail: { security: security(['admin']) },
-      resolve: ({ request }) => ctxFor<AdminActor>(request, ['admin']),
+      transform: check(['admin']),
+      resolve: ({ request }) => ctxFor<AdminActor>(request),
     },
     asWorkspace: {
       detail: { security: security(['workspace']) },
-      resolve: ({ request }) => ctxFor<WorkspaceActor>(request, ['workspace']),
+      transform: check(['workspace']),
+      resolve: ({ request }) => ctxFor<WorkspaceActor>(request),
     },
     asAgent: {
       detail: { security: security(['agent']) },
-      resolve: ({ request }) => ctxFor<AgentActor>(request, ['agent']),
+      transform: check(['agent']),
+      resolve: ({ request }) => ctxFor<AgentActor>(request),
     },
     asMember: {
       detail: { security: security(['workspace', 'agent']) },
-      resolve: ({ request }) => ctxFor<WorkspaceActor | AgentActor>(request, ['workspace', 'agent']),
+      transform: check(['workspace', 'agent']),
+      resolve: ({ request }) => ctxFor<WorkspaceActor | AgentActor>(request),
     },
   })
 }
