@@ -56,3 +56,29 @@ describe('SWITCHBOARD_PUBLIC_URL set', () => {
     expect(statusUrl).toBe(`https://sb.example.com/api/jobs/${body.jobId}`)
   })
 })
+
+describe('relay cards', () => {
+  test('the card composed for an agent names the relay, never the host the request claimed', async () => {
+    const ws = await plain.workspace()
+    const nocard = upstream(() => new Response('no card here', { status: 404 }))
+    const reg = await plain.call('POST', '/api/agents', {
+      token: ws.key,
+      body: {
+        name: 'carded',
+        externalInvocation: true,
+        protocols: { a2a: { enabled: true, url: `${nocard.url}/a2a` } },
+      },
+    })
+    expect(reg.status).toBe(201)
+    const pid = reg.body.agent.permanentId
+    const res = await plain.app.handle(
+      new Request(`http://attacker.example/relay/${pid}/.well-known/agent-card.json`, {
+        headers: { host: 'attacker.example', 'x-forwarded-host': 'attacker.example' },
+      }),
+    )
+    expect(res.status).toBe(200)
+    const text = await res.text()
+    expect(text).toContain(`/relay/${pid}/a2a`)
+    expect(text).not.toContain('attacker')
+  })
+})
