@@ -66,12 +66,12 @@ export const unauthorized = (message = 'A valid credential is required') =>
 export const forbidden = (message: string) => new AppError('forbidden', message)
 export const conflict = (message: string) => new AppError('conflict', message)
 
-/** A workspace holds as much of something as it may (a SWITCHBOARD_MAX_… setting). */
+/**
+ * A workspace (or a credential) holds as much of something as it may, a SWITCHBOARD_MAX_…
+ * setting: `what` says what, e.g. "This workspace already holds 10000 agents".
+ */
 export const quotaExceeded = (what: string, limit: number, setting: string) =>
-  new AppError('quota_exceeded', `This workspace already holds ${what} (at most ${limit}; ${setting})`, {
-    limit,
-    setting,
-  })
+  new AppError('quota_exceeded', `${what} (at most ${limit}; ${setting})`, { limit, setting })
 
 /** The wire shape of every error. */
 export type ErrorBody = { error: string; code: ErrorCode; details?: unknown }

@@ -72,7 +72,7 @@ export async function checkMetadataSize(
     .where(and(eq(a.workspaceId, agent.workspaceId), ne(a.id, agent.id)))
   if (Number(others?.total ?? 0) + bytes > metadataBytesPerWorkspace) {
     throw quotaExceeded(
-      'as many bytes of agent metadata as it may',
+      'This workspace already holds as many bytes of agent metadata as it may',
       metadataBytesPerWorkspace,
       'SWITCHBOARD_MAX_METADATA_BYTES_PER_WORKSPACE',
     )
@@ -84,5 +84,10 @@ export async function checkAgentCount(deps: Pick<Deps, 'db' | 'config'>, tx: Orm
   const max = deps.config.quotas.agentsPerWorkspace
   const { agents: a } = deps.db.t
   const [row] = await tx.select({ n: count() }).from(a).where(eq(a.workspaceId, workspaceId))
-  if ((row?.n ?? 0) >= max) throw quotaExceeded(`${max} agents`, max, 'SWITCHBOARD_MAX_AGENTS_PER_WORKSPACE')
+  if ((row?.n ?? 0) >= max)
+    throw quotaExceeded(
+      `This workspace already holds ${max} agents`,
+      max,
+      'SWITCHBOARD_MAX_AGENTS_PER_WORKSPACE',
+    )
 }

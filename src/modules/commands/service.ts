@@ -38,7 +38,7 @@ export async function queueCommand({
       )
     if ((pending?.n ?? 0) >= max)
       throw quotaExceeded(
-        `${max} unacknowledged commands`,
+        `This workspace already holds ${max} unacknowledged commands`,
         max,
         'SWITCHBOARD_MAX_PENDING_COMMANDS_PER_WORKSPACE',
       )

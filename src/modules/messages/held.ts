@@ -23,13 +23,13 @@ export async function storePayload(
   const [held] = await tx.select().from(u).where(eq(u.workspaceId, m.workspaceId))
   if ((held?.messages ?? 0) + m.messages > messagesPerWorkspace)
     throw quotaExceeded(
-      `as many messages as it may (${messagesPerWorkspace})`,
+      `This workspace already holds ${messagesPerWorkspace} messages`,
       messagesPerWorkspace,
       'SWITCHBOARD_MAX_MESSAGES_PER_WORKSPACE',
     )
   if ((held?.messageBytes ?? 0) + bytes > messageBytesPerWorkspace)
     throw quotaExceeded(
-      'as many bytes of messages as it may',
+      'This workspace already holds as many bytes of messages as it may',
       messageBytesPerWorkspace,
       'SWITCHBOARD_MAX_MESSAGE_BYTES_PER_WORKSPACE',
     )

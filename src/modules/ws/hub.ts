@@ -1,4 +1,5 @@
 import type { Deps } from '../../deps'
+import { quotaExceeded } from '../../lib/errors'
 import { markCommandsDelivered, waitingCommands } from '../commands/delivery'
 import type { CredentialEndedNote, EventNote } from '../events/bus'
 import { type EventRow, latestEventId, readEvents, readVisibleEvents } from '../events/feed'
@@ -109,6 +110,17 @@ export class LiveHub {
     s.authTimer = setTimeout(
       () => s.close(CLOSE.unauthorized, 'send {"type":"auth","token":…} first'),
       this.deps.config.live.authTimeoutMs,
+    )
+  }
+
+  /** Refuses (429) an upgrade whose credential already holds as many sockets here as it may. */
+  admit(credential: StreamCredential | null): StreamCredential | null {
+    if (!credential || !this.full(credential.actor)) return credential
+    const max = this.deps.config.live.maxPerCredential
+    throw quotaExceeded(
+      `This credential already holds ${max} open streams`,
+      max,
+      'SWITCHBOARD_WS_MAX_PER_CREDENTIAL',
     )
   }
 

@@ -3,7 +3,6 @@ import { z } from 'zod'
 import type { Deps } from '../../deps'
 import { authPlugin } from '../../http/auth'
 import { responses } from '../../http/schemas'
-import { quotaExceeded } from '../../lib/errors'
 import { upgradeCredential } from './auth'
 import { handleFrame } from './frames'
 import type { LiveHub, StreamCredential } from './hub'
@@ -62,16 +61,9 @@ export const wsRoutes = (deps: Deps, hub: LiveHub) =>
       query: StreamQuery,
       detail: { hide: true },
       async beforeHandle(c) {
-        const credential = await upgradeCredential(deps, c.request, c.query.token)
-        if (credential && hub.full(credential.actor)) {
-          const max = deps.config.live.maxPerCredential
-          throw quotaExceeded(
-            `${max} open streams for this credential`,
-            max,
-            'SWITCHBOARD_WS_MAX_PER_CREDENTIAL',
-          )
-        }
-        ;(c as unknown as Upgraded).streamCredential = credential
+        ;(c as unknown as Upgraded).streamCredential = hub.admit(
+          await upgradeCredential(deps, c.request, c.query.token),
+        )
       },
       open(ws) {
         const data = ws.data as unknown as Upgraded
