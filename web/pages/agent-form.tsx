@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks'
-import { api, call, type Schemas } from '../api/client'
-import { Check, Field, Select, TextArea, useLoad } from '../ui'
+import type { Schemas } from '../api/client'
+import { Check, Field, Select, TextArea } from '../ui'
 import { type AgentFields, emptyFields, PROTOCOLS } from './agent-body'
+import { useAgents } from './names'
 
 type Agent = Schemas['Agent']
 const PROTOCOL_NAMES = {
@@ -180,13 +181,16 @@ export function MetadataFields({ fields: f, set, errors }: Props) {
 
 /** Protocols with their URLs, external invocation, the fallback agent and the token lifetime. */
 export function RoutingFields({ fields: f, set, errors, selfId }: Props) {
-  const agents = useLoad(() => call(api.GET('/api/agents', { params: { query: { limit: 200 } } })), [])
+  const agents = useAgents()
   const setProtocol = (p: (typeof PROTOCOLS)[number], v: { enabled: boolean; url: string }) =>
     set({ ...f, protocols: { ...f.protocols, [p]: v } })
   const options: [string, string][] = [
     ['', 'No fallback'],
-    ...(agents.data?.agents ?? [])
-      .filter((a) => a.id !== selfId)
+    // A fallback takes calls only while active and not archived: offer those (and keep the current one).
+    ...agents.list
+      .filter(
+        (a) => a.id !== selfId && ((a.status === 'active' && !a.archived) || a.id === f.fallbackAgentId),
+      )
       .map((a): [string, string] => [a.id, `${a.name} (${a.permanentId})`]),
   ]
   return (
