@@ -1,7 +1,7 @@
 import { getPossiblePath, toOpenAPISchema } from '@elysiajs/openapi/openapi'
 import type { AnyElysia } from 'elysia'
 import { errorExample } from '../schemas'
-import { DOCUMENT_INFO, SECURITY_SCHEMES, TAGS } from './info'
+import { DOCUMENT_INFO, ERROR_HEADERS, SECURITY_SCHEMES, TAGS } from './info'
 import { type Json, liftDefinitions, type SchemaSlot, type Side } from './lift'
 import { finishOperation, type Operation, type RouteHooks } from './operations'
 
@@ -47,6 +47,7 @@ export function buildDocument(app: AnyElysia, opts: { publicUrl: string | null }
     components: {
       schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))),
       securitySchemes: SECURITY_SCHEMES,
+      headers: ERROR_HEADERS,
     },
   }
 }
@@ -62,7 +63,7 @@ function slotsOf(paths: Paths): SchemaSlot[] {
       for (const media of Object.values(op.requestBody?.content ?? {})) slot('input', media)
       for (const res of Object.values(op.responses ?? {})) {
         for (const media of Object.values(res.content ?? {})) slot('output', media)
-        for (const header of Object.values(res.headers ?? {})) slot('output', header)
+        for (const header of Object.values(res.headers ?? {})) if ('schema' in header) slot('output', header)
       }
     }
   return slots
@@ -79,6 +80,7 @@ function tidyErrors(op: Operation) {
     const schema = media?.schema as { $ref?: string; description?: string } | undefined
     if (schema?.$ref !== '#/components/schemas/Error') continue
     media!.schema = { $ref: schema.$ref }
+    res.headers = { 'x-switchboard-error': { $ref: '#/components/headers/SwitchboardError' } }
     media!.example ??= errorExample(Number(status))
     if (media!.example === undefined) delete media!.example
   }
