@@ -62,7 +62,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers */
+        /** Readiness: the database can take a write */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -101,6 +101,23 @@ export interface paths {
         put?: never;
         /** Create a workspace and its first key (admin) */
         post: operations["createWorkspace"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workspaces/{id}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Issue a new key for an existing workspace (admin): the way back when its keys are lost */
+        post: operations["issueWorkspaceKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -194,6 +211,31 @@ export interface paths {
          */
         post: operations["rotateWebhookSecret"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current console session */
+        get: operations["currentSession"];
+        put?: never;
+        /**
+         * Sign in to the console with a workspace key (sets the session cookie)
+         * @description Answers the session and sets an HttpOnly, SameSite=Strict cookie (Secure over HTTPS). The request must come from the console’s own origin. A failed sign-in counts against the client’s address.
+         */
+        post: operations["signIn"];
+        /**
+         * Sign out: the session ends at once and the cookie is cleared
+         * @description The cookie is cleared on every answer, a 401 (no live session) included.
+         */
+        delete: operations["signOut"];
         options?: never;
         head?: never;
         patch?: never;
@@ -935,6 +977,158 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/relay/{permanentId}/a2a/.well-known/agent-card.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The agent's A2A card, pointing at the relay
+         * @description Read from the agent's `<a2a url>/.well-known/agent-card.json`, else from its origin's, else composed from the registry (0.3 and 1.0 fields at once). Every interface URL points at the relay, no upstream address remains, `signatures` are dropped. The client’s A2A-Version is passed up. Switchboard's own refusals are `{error, code}`: 404 for an agent it does not relay (unknown, inactive, archived, deleted, no external invocation, protocol not enabled — the same answer for all), 413 for a body over SWITCHBOARD_RELAY_MAX_BODY_BYTES, 429 past the per-IP or per-agent relay limit, 502 when the agent cannot be reached (never naming its address), 504 when it sends nothing for SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS.
+         */
+        get: operations["getRelayedA2aCard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/relay/{permanentId}/.well-known/agent-card.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The same A2A card, where clients resolve it from the base URL …/relay/{permanentId}/a2a
+         * @description A client given the base URL without a trailing slash resolves `.well-known/agent-card.json` beside it; this serves the same card as `…/a2a/.well-known/agent-card.json`.
+         */
+        get: operations["getRelayedA2aCardBesideBase"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/relay/{permanentId}/a2a": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A2A JSON-RPC of both generations, to the agent’s A2A URL
+         * @description 0.3 (`message/send`, `message/stream`, `tasks/get`, …) and 1.0 (`SendMessage`, `SendStreamingMessage`, `GetTask`, `CancelTask`, …) pass as they are, with A2A-Version; streams come back as server-sent events. An extended card in the result is rewritten like the card. No Switchboard token: the agent's endpoint credential replaces any Authorization the client sent; the client's cookies, x-api-key and hop-by-hop headers never go up; the agent's Set-Cookie and WWW-Authenticate never come back. Everything else passes both ways, server-sent events event by event. Switchboard's own refusals are `{error, code}`: 404 for an agent it does not relay (unknown, inactive, archived, deleted, no external invocation, protocol not enabled — the same answer for all), 413 for a body over SWITCHBOARD_RELAY_MAX_BODY_BYTES, 429 past the per-IP or per-agent relay limit, 502 when the agent cannot be reached (never naming its address), 504 when it sends nothing for SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS.
+         */
+        post: operations["relayA2aJsonRpc"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/relay/{permanentId}/a2a/*": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A2A below the base (the HTTP+JSON binding), to the same path under the agent’s A2A URL
+         * @description No Switchboard token: the agent's endpoint credential replaces any Authorization the client sent; the client's cookies, x-api-key and hop-by-hop headers never go up; the agent's Set-Cookie and WWW-Authenticate never come back. Everything else passes both ways, server-sent events event by event. Switchboard's own refusals are `{error, code}`: 404 for an agent it does not relay (unknown, inactive, archived, deleted, no external invocation, protocol not enabled — the same answer for all), 413 for a body over SWITCHBOARD_RELAY_MAX_BODY_BYTES, 429 past the per-IP or per-agent relay limit, 502 when the agent cannot be reached (never naming its address), 504 when it sends nothing for SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS.
+         */
+        get: operations["relayA2aPathGet"];
+        put?: never;
+        /**
+         * A2A below the base (the HTTP+JSON binding), to the same path under the agent’s A2A URL
+         * @description No Switchboard token: the agent's endpoint credential replaces any Authorization the client sent; the client's cookies, x-api-key and hop-by-hop headers never go up; the agent's Set-Cookie and WWW-Authenticate never come back. Everything else passes both ways, server-sent events event by event. Switchboard's own refusals are `{error, code}`: 404 for an agent it does not relay (unknown, inactive, archived, deleted, no external invocation, protocol not enabled — the same answer for all), 413 for a body over SWITCHBOARD_RELAY_MAX_BODY_BYTES, 429 past the per-IP or per-agent relay limit, 502 when the agent cannot be reached (never naming its address), 504 when it sends nothing for SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS.
+         */
+        post: operations["relayA2aPathPost"];
+        /**
+         * A2A below the base (the HTTP+JSON binding), to the same path under the agent’s A2A URL
+         * @description No Switchboard token: the agent's endpoint credential replaces any Authorization the client sent; the client's cookies, x-api-key and hop-by-hop headers never go up; the agent's Set-Cookie and WWW-Authenticate never come back. Everything else passes both ways, server-sent events event by event. Switchboard's own refusals are `{error, code}`: 404 for an agent it does not relay (unknown, inactive, archived, deleted, no external invocation, protocol not enabled — the same answer for all), 413 for a body over SWITCHBOARD_RELAY_MAX_BODY_BYTES, 429 past the per-IP or per-agent relay limit, 502 when the agent cannot be reached (never naming its address), 504 when it sends nothing for SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS.
+         */
+        delete: operations["relayA2aPathDelete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/relay/{permanentId}/mcp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * MCP (2025-11-25): the server-to-client event stream of a session, resumable with Last-Event-ID
+         * @description No Switchboard token: the agent's endpoint credential replaces any Authorization the client sent; the client's cookies, x-api-key and hop-by-hop headers never go up; the agent's Set-Cookie and WWW-Authenticate never come back. Everything else passes both ways, server-sent events event by event. Switchboard's own refusals are `{error, code}`: 404 for an agent it does not relay (unknown, inactive, archived, deleted, no external invocation, protocol not enabled — the same answer for all), 413 for a body over SWITCHBOARD_RELAY_MAX_BODY_BYTES, 429 past the per-IP or per-agent relay limit, 502 when the agent cannot be reached (never naming its address), 504 when it sends nothing for SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS.
+         */
+        get: operations["relayMcpGet"];
+        put?: never;
+        /**
+         * MCP Streamable HTTP (2025-11-25 and 2026-07-28): a JSON-RPC message to the agent’s MCP URL
+         * @description Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Mcp-Param-*, Last-Event-ID and server-sent events pass both ways. The relay keeps no session state: any instance serves any request of a session. No Switchboard token: the agent's endpoint credential replaces any Authorization the client sent; the client's cookies, x-api-key and hop-by-hop headers never go up; the agent's Set-Cookie and WWW-Authenticate never come back. Everything else passes both ways, server-sent events event by event. Switchboard's own refusals are `{error, code}`: 404 for an agent it does not relay (unknown, inactive, archived, deleted, no external invocation, protocol not enabled — the same answer for all), 413 for a body over SWITCHBOARD_RELAY_MAX_BODY_BYTES, 429 past the per-IP or per-agent relay limit, 502 when the agent cannot be reached (never naming its address), 504 when it sends nothing for SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS.
+         */
+        post: operations["relayMcpPost"];
+        /**
+         * MCP (2025-11-25): end a session (Mcp-Session-Id) at the agent
+         * @description No Switchboard token: the agent's endpoint credential replaces any Authorization the client sent; the client's cookies, x-api-key and hop-by-hop headers never go up; the agent's Set-Cookie and WWW-Authenticate never come back. Everything else passes both ways, server-sent events event by event. Switchboard's own refusals are `{error, code}`: 404 for an agent it does not relay (unknown, inactive, archived, deleted, no external invocation, protocol not enabled — the same answer for all), 413 for a body over SWITCHBOARD_RELAY_MAX_BODY_BYTES, 429 past the per-IP or per-agent relay limit, 502 when the agent cannot be reached (never naming its address), 504 when it sends nothing for SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS.
+         */
+        delete: operations["relayMcpDelete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/relay/{permanentId}/openai/*": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OpenAI-compatible API: base URL …/relay/{permanentId}/openai/v1 reaches <openai url>/v1/…
+         * @description Chat completions, models, responses, embeddings and the rest; `stream: true` answers pass event by event; the agent’s Retry-After and rate-limit headers come back. No Switchboard token: the agent's endpoint credential replaces any Authorization the client sent; the client's cookies, x-api-key and hop-by-hop headers never go up; the agent's Set-Cookie and WWW-Authenticate never come back. Everything else passes both ways, server-sent events event by event. Switchboard's own refusals are `{error, code}`: 404 for an agent it does not relay (unknown, inactive, archived, deleted, no external invocation, protocol not enabled — the same answer for all), 413 for a body over SWITCHBOARD_RELAY_MAX_BODY_BYTES, 429 past the per-IP or per-agent relay limit, 502 when the agent cannot be reached (never naming its address), 504 when it sends nothing for SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS.
+         */
+        get: operations["relayOpenAiGet"];
+        /**
+         * OpenAI-compatible API: base URL …/relay/{permanentId}/openai/v1 reaches <openai url>/v1/…
+         * @description Chat completions, models, responses, embeddings and the rest; `stream: true` answers pass event by event; the agent’s Retry-After and rate-limit headers come back. No Switchboard token: the agent's endpoint credential replaces any Authorization the client sent; the client's cookies, x-api-key and hop-by-hop headers never go up; the agent's Set-Cookie and WWW-Authenticate never come back. Everything else passes both ways, server-sent events event by event. Switchboard's own refusals are `{error, code}`: 404 for an agent it does not relay (unknown, inactive, archived, deleted, no external invocation, protocol not enabled — the same answer for all), 413 for a body over SWITCHBOARD_RELAY_MAX_BODY_BYTES, 429 past the per-IP or per-agent relay limit, 502 when the agent cannot be reached (never naming its address), 504 when it sends nothing for SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS.
+         */
+        put: operations["relayOpenAiPut"];
+        /**
+         * OpenAI-compatible API: base URL …/relay/{permanentId}/openai/v1 reaches <openai url>/v1/…
+         * @description Chat completions, models, responses, embeddings and the rest; `stream: true` answers pass event by event; the agent’s Retry-After and rate-limit headers come back. No Switchboard token: the agent's endpoint credential replaces any Authorization the client sent; the client's cookies, x-api-key and hop-by-hop headers never go up; the agent's Set-Cookie and WWW-Authenticate never come back. Everything else passes both ways, server-sent events event by event. Switchboard's own refusals are `{error, code}`: 404 for an agent it does not relay (unknown, inactive, archived, deleted, no external invocation, protocol not enabled — the same answer for all), 413 for a body over SWITCHBOARD_RELAY_MAX_BODY_BYTES, 429 past the per-IP or per-agent relay limit, 502 when the agent cannot be reached (never naming its address), 504 when it sends nothing for SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS.
+         */
+        post: operations["relayOpenAiPost"];
+        /**
+         * OpenAI-compatible API: base URL …/relay/{permanentId}/openai/v1 reaches <openai url>/v1/…
+         * @description Chat completions, models, responses, embeddings and the rest; `stream: true` answers pass event by event; the agent’s Retry-After and rate-limit headers come back. No Switchboard token: the agent's endpoint credential replaces any Authorization the client sent; the client's cookies, x-api-key and hop-by-hop headers never go up; the agent's Set-Cookie and WWW-Authenticate never come back. Everything else passes both ways, server-sent events event by event. Switchboard's own refusals are `{error, code}`: 404 for an agent it does not relay (unknown, inactive, archived, deleted, no external invocation, protocol not enabled — the same answer for all), 413 for a body over SWITCHBOARD_RELAY_MAX_BODY_BYTES, 429 past the per-IP or per-agent relay limit, 502 when the agent cannot be reached (never naming its address), 504 when it sends nothing for SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS.
+         */
+        delete: operations["relayOpenAiDelete"];
+        options?: never;
+        head?: never;
+        /**
+         * OpenAI-compatible API: base URL …/relay/{permanentId}/openai/v1 reaches <openai url>/v1/…
+         * @description Chat completions, models, responses, embeddings and the rest; `stream: true` answers pass event by event; the agent’s Retry-After and rate-limit headers come back. No Switchboard token: the agent's endpoint credential replaces any Authorization the client sent; the client's cookies, x-api-key and hop-by-hop headers never go up; the agent's Set-Cookie and WWW-Authenticate never come back. Everything else passes both ways, server-sent events event by event. Switchboard's own refusals are `{error, code}`: 404 for an agent it does not relay (unknown, inactive, archived, deleted, no external invocation, protocol not enabled — the same answer for all), 413 for a body over SWITCHBOARD_RELAY_MAX_BODY_BYTES, 429 past the per-IP or per-agent relay limit, 502 when the agent cannot be reached (never naming its address), 504 when it sends nothing for SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS.
+         */
+        patch: operations["relayOpenAiPatch"];
+        trace?: never;
+    };
     "/api/jobs": {
         parameters: {
             query?: never;
@@ -1000,6 +1194,46 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description The upstream's card with every interface URL pointing at the relay, no upstream address in it and its signatures dropped; or, when the upstream serves none, a card composed from the registry with both the 0.3 fields (url, preferredTransport, additionalInterfaces) and the 1.0 ones (supportedInterfaces). */
+        A2AAgentCard: {
+            name: string;
+            description: string;
+            version: string;
+            /** @description A2A 1.0 */
+            supportedInterfaces?: components["schemas"]["A2AAgentInterface"][];
+            /** @description A2A 0.3: the main interface */
+            url?: string;
+            /** @description A2A 0.3 */
+            preferredTransport?: string;
+            /** @description A2A 0.3 */
+            protocolVersion?: string;
+            /** @description A2A 0.3 */
+            additionalInterfaces?: components["schemas"]["A2AAgentInterface"][];
+            capabilities?: {
+                streaming?: boolean;
+            } & {
+                [key: string]: unknown;
+            };
+            skills?: ({
+                id: string;
+                name: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+        } & {
+            [key: string]: unknown;
+        };
+        A2AAgentInterface: {
+            /** @description The relay URL of this interface */
+            url: string;
+            /** @description 1.0: JSONRPC, HTTP+JSON */
+            protocolBinding?: string;
+            /** @description 0.3: JSONRPC, HTTP+JSON */
+            transport?: string;
+            protocolVersion?: string;
+        } & {
+            [key: string]: unknown;
+        };
         /**
          * @example {
          *       "status": "done",
@@ -1602,6 +1836,22 @@ export interface components {
             /** @description Pass as ?cursor= for the next page; null on the last page */
             nextCursor: string | null;
         };
+        ConsoleSession: {
+            workspace: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+            /** @description The display prefix of the key the session acts as */
+            keyPrefix: string;
+            /**
+             * Format: date-time
+             * @description The absolute end of the session
+             */
+            expiresAt: string;
+            /** @description The session ends after this long without a request */
+            idleSeconds: number;
+        };
         /**
          * @example {
          *       "name": "reviewers",
@@ -1720,7 +1970,7 @@ export interface components {
              * @description A stable snake_case code
              * @enum {string}
              */
-            code: "invalid_request" | "invalid_json" | "invalid_cursor" | "invalid_state" | "invalid_url" | "protocol_not_enabled" | "unknown_protocol" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "bad_gateway" | "pool_exhausted" | "unavailable" | "gateway_timeout";
+            code: "invalid_request" | "invalid_json" | "invalid_cursor" | "invalid_state" | "invalid_url" | "protocol_not_enabled" | "unknown_protocol" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "bad_gateway" | "pool_exhausted" | "unavailable" | "database_unavailable" | "storage_unavailable" | "gateway_timeout";
             /** @description Machine-readable specifics, e.g. the invalid fields */
             details?: unknown;
         };
@@ -1811,6 +2061,12 @@ export interface components {
             /** @description Pass as ?cursor= for the next page; null on the last page */
             nextCursor: string | null;
         };
+        IssuedWorkspaceKey: {
+            workspace: components["schemas"]["Workspace"];
+            key: components["schemas"]["WorkspaceKey"];
+            /** @description The key (wk_…). Shown once. */
+            apiKey: string;
+        };
         Job: {
             /** Format: uuid */
             id: string;
@@ -1886,6 +2142,31 @@ export interface components {
             /** @description Any JSON value */
             result?: unknown;
             error?: string;
+        };
+        /** @description A JSON-RPC 2.0 request or notification, passed to the agent as it is */
+        JsonRpcRequest: {
+            /** @constant */
+            jsonrpc: "2.0";
+            id?: string | number | null;
+            method: string;
+            params?: unknown;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The agent's JSON-RPC answer as it is (or a text/event-stream of them) */
+        JsonRpcResponse: {
+            /** @constant */
+            jsonrpc: "2.0";
+            id: string | number | null;
+            result?: unknown;
+            error?: {
+                code: number;
+                message: string;
+            } & {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
         };
         /** @description Any JSON value */
         JsonValue: string | number | boolean | null | unknown[] | {
@@ -2112,6 +2393,8 @@ export interface components {
              */
             updatedAt: string;
         };
+        /** @enum {string} */
+        ProtocolName: "mcp" | "a2a" | "openai" | "anp" | "acp";
         /** @description Per protocol: enabled, and the URL it is served at */
         ProtocolSettings: {
             mcp?: {
@@ -2198,6 +2481,13 @@ export interface components {
             ready: boolean;
             /** @description The database dialect: sqlite or postgres */
             database: string;
+            /**
+             * @description Why not: the error code requests get meanwhile
+             * @enum {string}
+             */
+            reason?: "database_unavailable" | "storage_unavailable";
+            /** @description The driver's name for it: ECONNREFUSED, timeout, SQLITE_FULL, EROFS… */
+            cause?: string;
         };
         /**
          * @example {
@@ -2313,6 +2603,10 @@ export interface components {
             /** @description The agent token. Shown once. */
             token: string;
         };
+        /** @description The agent's answer as it is: status, body, content-type and the protocol's headers */
+        RelayedAnswer: unknown;
+        /** @description The protocol's JSON (an OpenAI request, an A2A HTTP+JSON call), passed to the agent as it is */
+        RelayedBody: unknown;
         RemovedMember: {
             /** Format: uuid */
             id: string;
@@ -2426,6 +2720,14 @@ export interface components {
             endpointCredential: string;
             /** @description Header that carries the endpoint credential (default Authorization: Bearer) */
             endpointAuthHeader?: string;
+        };
+        SignedOut: {
+            /** @constant */
+            signedOut: true;
+        };
+        SignInBody: {
+            /** @description A workspace key (wk_…) */
+            key: string;
         };
         /**
          * @example {
@@ -2637,7 +2939,7 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description Not ready: the database did not answer */
+            /** @description Not ready: the database cannot take a write */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2832,6 +3134,102 @@ export interface operations {
                      * @example {
                      *       "error": "These two agents are already connected",
                      *       "code": "conflict"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    issueWorkspaceKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWorkspaceKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssuedWorkspaceKey"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];
@@ -3293,6 +3691,220 @@ export interface operations {
                      * @example {
                      *       "error": "These two agents are already connected",
                      *       "code": "conflict"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    currentSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleSession"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    signIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignInBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleSession"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    signOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];
@@ -8766,6 +9378,1512 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PoolExhausted"];
+                };
+            };
+        };
+    };
+    getRelayedA2aCard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permanentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["A2AAgentCard"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit */
+            413: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than 1048576 bytes",
+                     *       "code": "payload_too_large",
+                     *       "details": {
+                     *         "limitBytes": 1048576
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream failure */
+            502: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent could not be reached",
+                     *       "code": "bad_gateway"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent did not answer in time",
+                     *       "code": "gateway_timeout"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRelayedA2aCardBesideBase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permanentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["A2AAgentCard"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit */
+            413: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than 1048576 bytes",
+                     *       "code": "payload_too_large",
+                     *       "details": {
+                     *         "limitBytes": 1048576
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream failure */
+            502: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent could not be reached",
+                     *       "code": "bad_gateway"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent did not answer in time",
+                     *       "code": "gateway_timeout"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    relayA2aJsonRpc: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permanentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JsonRpcRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JsonRpcResponse"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit */
+            413: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than 1048576 bytes",
+                     *       "code": "payload_too_large",
+                     *       "details": {
+                     *         "limitBytes": 1048576
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream failure */
+            502: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent could not be reached",
+                     *       "code": "bad_gateway"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent did not answer in time",
+                     *       "code": "gateway_timeout"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    relayA2aPathGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permanentId: string;
+                "*": string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelayedAnswer"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit */
+            413: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than 1048576 bytes",
+                     *       "code": "payload_too_large",
+                     *       "details": {
+                     *         "limitBytes": 1048576
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream failure */
+            502: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent could not be reached",
+                     *       "code": "bad_gateway"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent did not answer in time",
+                     *       "code": "gateway_timeout"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    relayA2aPathPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permanentId: string;
+                "*": string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RelayedBody"];
+                "*/*": unknown;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelayedAnswer"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit */
+            413: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than 1048576 bytes",
+                     *       "code": "payload_too_large",
+                     *       "details": {
+                     *         "limitBytes": 1048576
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream failure */
+            502: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent could not be reached",
+                     *       "code": "bad_gateway"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent did not answer in time",
+                     *       "code": "gateway_timeout"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    relayA2aPathDelete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permanentId: string;
+                "*": string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelayedAnswer"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit */
+            413: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than 1048576 bytes",
+                     *       "code": "payload_too_large",
+                     *       "details": {
+                     *         "limitBytes": 1048576
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream failure */
+            502: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent could not be reached",
+                     *       "code": "bad_gateway"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent did not answer in time",
+                     *       "code": "gateway_timeout"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    relayMcpGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permanentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelayedAnswer"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit */
+            413: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than 1048576 bytes",
+                     *       "code": "payload_too_large",
+                     *       "details": {
+                     *         "limitBytes": 1048576
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream failure */
+            502: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent could not be reached",
+                     *       "code": "bad_gateway"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent did not answer in time",
+                     *       "code": "gateway_timeout"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    relayMcpPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permanentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JsonRpcRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JsonRpcResponse"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit */
+            413: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than 1048576 bytes",
+                     *       "code": "payload_too_large",
+                     *       "details": {
+                     *         "limitBytes": 1048576
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream failure */
+            502: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent could not be reached",
+                     *       "code": "bad_gateway"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent did not answer in time",
+                     *       "code": "gateway_timeout"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    relayMcpDelete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permanentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelayedAnswer"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit */
+            413: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than 1048576 bytes",
+                     *       "code": "payload_too_large",
+                     *       "details": {
+                     *         "limitBytes": 1048576
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream failure */
+            502: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent could not be reached",
+                     *       "code": "bad_gateway"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent did not answer in time",
+                     *       "code": "gateway_timeout"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    relayOpenAiGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permanentId: string;
+                "*": string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelayedAnswer"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit */
+            413: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than 1048576 bytes",
+                     *       "code": "payload_too_large",
+                     *       "details": {
+                     *         "limitBytes": 1048576
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream failure */
+            502: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent could not be reached",
+                     *       "code": "bad_gateway"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent did not answer in time",
+                     *       "code": "gateway_timeout"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    relayOpenAiPut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permanentId: string;
+                "*": string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RelayedBody"];
+                "*/*": unknown;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelayedAnswer"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit */
+            413: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than 1048576 bytes",
+                     *       "code": "payload_too_large",
+                     *       "details": {
+                     *         "limitBytes": 1048576
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream failure */
+            502: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent could not be reached",
+                     *       "code": "bad_gateway"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent did not answer in time",
+                     *       "code": "gateway_timeout"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    relayOpenAiPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permanentId: string;
+                "*": string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RelayedBody"];
+                "*/*": unknown;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelayedAnswer"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit */
+            413: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than 1048576 bytes",
+                     *       "code": "payload_too_large",
+                     *       "details": {
+                     *         "limitBytes": 1048576
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream failure */
+            502: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent could not be reached",
+                     *       "code": "bad_gateway"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent did not answer in time",
+                     *       "code": "gateway_timeout"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    relayOpenAiDelete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permanentId: string;
+                "*": string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelayedAnswer"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit */
+            413: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than 1048576 bytes",
+                     *       "code": "payload_too_large",
+                     *       "details": {
+                     *         "limitBytes": 1048576
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream failure */
+            502: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent could not be reached",
+                     *       "code": "bad_gateway"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent did not answer in time",
+                     *       "code": "gateway_timeout"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    relayOpenAiPatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                permanentId: string;
+                "*": string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RelayedBody"];
+                "*/*": unknown;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelayedAnswer"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit */
+            413: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than 1048576 bytes",
+                     *       "code": "payload_too_large",
+                     *       "details": {
+                     *         "limitBytes": 1048576
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream failure */
+            502: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent could not be reached",
+                     *       "code": "bad_gateway"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent did not answer in time",
+                     *       "code": "gateway_timeout"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };

@@ -1,6 +1,5 @@
 import { describe, expect, test } from 'bun:test'
 import { Webhook } from 'standardwebhooks'
-import { callbackWorkerOf } from '../../src/modules/callbacks/worker'
 import { liveServer, upstream } from '../helpers'
 import { connected, waitFor } from '../jobs/fixtures'
 
@@ -116,7 +115,7 @@ describe('callback delivery', () => {
   test('410 Gone stops at once', async () => {
     const { jobId, caller } = await jobWithCallback('/gone')
     const job = await callbackOf(jobId, caller.token, 'gone')
-    await callbackWorkerOf(sb.deps).flush()
+    await sb.deps.callbacks.flush()
     expect(hitsAt('/gone')).toHaveLength(1)
     expect(job.callback).toMatchObject({ attempts: 1, lastHttpStatus: 410, nextAttemptAt: null })
   })

@@ -3,7 +3,6 @@ import { eq } from 'drizzle-orm'
 import { claimDue, insertCallback, recordAttempt } from '../../src/modules/callbacks/outbox'
 import { CALLBACK_MAX_ATTEMPTS } from '../../src/modules/callbacks/schedule'
 import { signingSecrets } from '../../src/modules/callbacks/secret'
-import { callbackWorkerOf } from '../../src/modules/callbacks/worker'
 import { buildDeps } from '../../src/server'
 import { harness, TestClock, upstream } from '../helpers'
 import { connected, waitFor } from '../jobs/fixtures'
@@ -14,7 +13,7 @@ import { connected, waitFor } from '../jobs/fixtures'
  */
 const clock = new TestClock()
 const h = await harness({ clock })
-const worker = callbackWorkerOf(h.deps)
+const worker = h.deps.callbacks
 afterAll(() => worker.stop())
 const ws = await h.workspace()
 

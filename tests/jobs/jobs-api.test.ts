@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { eq } from 'drizzle-orm'
-import { callbackWorkerOf } from '../../src/modules/callbacks/worker'
 import { sweepJobDeadlines } from '../../src/modules/jobs/deadline'
 import { ADMIN_TOKEN, harness, registerAgent, TestClock, upstream } from '../helpers'
 import { connected, settled, waitFor } from './fixtures'
@@ -14,7 +13,7 @@ const h = await harness({
   clock,
   env: { SWITCHBOARD_JOB_DEADLINE_SECONDS: '3600', SWITCHBOARD_PUBLIC_URL: 'https://sb.example.com' },
 })
-afterAll(() => callbackWorkerOf(h.deps).stop())
+afterAll(() => h.deps.callbacks.stop())
 const ws = await h.workspace()
 const board = await h.workspace()
 const outsider = await h.workspace()

@@ -226,7 +226,7 @@ describe('sync lane', () => {
         .set({ endpointUrl: 'http://169.254.169.254/latest/meta-data' })
         .where(eq(agents.id, guarded.target.agent.id)),
     )
-    sb.deps.bus.publish('invalidate', { agentId: guarded.target.agent.id })
+    sb.deps.bus.publish('route.changed', { agentId: guarded.target.agent.id })
     const meta = await sb.call('POST', `/api/proxy/${guarded.conn.id}`, {
       token: guarded.caller.token,
       raw: 'x',

@@ -1,5 +1,8 @@
+import type { ProtocolName } from '../../lib/protocols'
+
+export type { ProtocolName }
+
 /** JSON shapes stored in columns, shared by both dialects. */
-export type ProtocolName = 'mcp' | 'a2a' | 'openai' | 'anp' | 'acp'
 export type ProtocolConfig = { enabled: boolean; url?: string | null }
 export type Protocols = Partial<Record<ProtocolName, ProtocolConfig>>
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue }

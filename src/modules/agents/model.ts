@@ -1,8 +1,8 @@
 import { z } from 'zod'
 import { AgentRef, JsonValue, NextCursor, NullableTimestamp, Timestamp } from '../../http/schemas'
+import { PROTOCOLS, type ProtocolName, ProtocolNameSchema } from '../../lib/protocols'
 import { HealthCheck } from '../health/model'
 
-export const PROTOCOLS = ['mcp', 'a2a', 'openai', 'anp', 'acp'] as const
 export const CLIENT_TYPES = [
   'cursor',
   'windsurf',
@@ -72,7 +72,7 @@ export const ProtocolSetting = z.strictObject({ enabled: z.boolean(), url: HttpU
 export const ProtocolsInput = z
   .strictObject(
     Object.fromEntries(PROTOCOLS.map((p) => [p, ProtocolSetting.optional()])) as Record<
-      (typeof PROTOCOLS)[number],
+      ProtocolName,
       z.ZodOptional<typeof ProtocolSetting>
     >,
   )
@@ -227,7 +227,7 @@ const AGENT_EXAMPLE = {
 }
 
 const ProtocolsView = z
-  .record(z.string(), z.object({ enabled: z.boolean(), url: z.string().nullable() }))
+  .partialRecord(ProtocolNameSchema, z.object({ enabled: z.boolean(), url: z.string().nullable() }))
   .meta({ id: 'AgentProtocols', description: 'Per protocol: enabled, and the URL it is served at' })
 
 /** A capability as the registry answers it. */

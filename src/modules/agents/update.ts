@@ -46,7 +46,7 @@ export async function updateAgent({
   const now = deps.clock.now()
   const { agents } = deps.db.t
   await checkAgentUrls(deps, patch)
-  const row = await deps.db.tx(async (tx) => {
+  const result = await deps.db.tx(async (tx) => {
     const current = await findAgent(deps, actor.workspaceId, ref, tx)
     const audit = (action: Parameters<typeof recordAudit>[2]['action'], metadata = {}) =>
       recordAudit(deps, tx, { workspaceId: actor.workspaceId, agentId: current.id, action, actor, metadata })
@@ -126,10 +126,12 @@ export async function updateAgent({
         },
       })
     }
-    return updated!
+    return { updated: updated!, ended: set.status === 'inactive' || set.archived === true }
   })
-  // Cached credentials and proxy routes of this agent are stale now (on every instance).
-  deps.credentials.invalidateAgent(row.id)
+  // Cached routes of this agent are stale now (on every instance); its token too when it stopped.
+  const { updated: row, ended } = result
+  deps.bus.publish('route.changed', { agentId: row.id })
+  if (ended) deps.bus.publish('credential.ended', { agentId: row.id })
   return oneAgentView(deps, row)
 }
 
@@ -237,6 +239,7 @@ export async function deleteAgent({ ctx, input }: { ctx: Ctx<WorkspaceActor>; in
     })
     return agent
   })
-  deps.credentials.invalidateAgent(gone.id)
+  deps.bus.publish('credential.ended', { agentId: gone.id })
+  deps.bus.publish('route.changed', { agentId: gone.id })
   return { id: gone.id, permanentId: gone.permanentId, deleted: true as const }
 }

@@ -1,4 +1,5 @@
 import type { Deps } from '../../deps'
+import { LANE_HEADERS } from '../forward/headers'
 import { claimDue, type Delivery, nextDueAt, recordAttempt, releaseClaim } from './outbox'
 import { signingSecrets } from './secret'
 import { signatureHeaders } from './sign'
@@ -17,7 +18,8 @@ export type WorkerOptions = {
 const DEFAULTS: WorkerOptions = { batch: 32, leaseMs: 60_000, pollMs: 5_000, timeoutMs: 15_000 }
 
 /**
- * Sends callbacks from the outbox. Woken after a commit that enqueued one, by a timer set for
+ * Sends callbacks from the outbox, through the forwarding engine to the callback URL. Built
+ * once at start-up (server.ts). Woken after a commit that enqueued one, by a timer set for
  * the next due retry, and at least every `pollMs`. Everything it knows is in the database, so
  * a restart (or a `kill -9`) loses nothing: the next start finds the rows still pending.
  */
@@ -28,10 +30,14 @@ export class CallbackWorker {
   private stopped = false
   private readonly abort = new AbortController()
 
+  readonly opts: WorkerOptions
+
   constructor(
     private readonly deps: Deps,
-    readonly opts: WorkerOptions,
-  ) {}
+    opts: Partial<WorkerOptions> = {},
+  ) {
+    this.opts = { ...DEFAULTS, ...opts }
+  }
 
   /** Begins the periodic poll with a round at once (callbacks left pending by a previous run). */
   start() {
@@ -112,9 +118,15 @@ export class CallbackWorker {
         'user-agent': 'Switchboard-Webhooks/1',
         ...signatureHeaders(await signingSecrets(deps, claimed.workspaceId), claimed.messageId, at, body),
       }
-      const sent = await deps.outbound.send(
-        { url: claimed.url, method: 'POST', headers, body },
-        { timeoutMs: this.opts.timeoutMs, signal: this.abort.signal },
+      const sent = await deps.forward.send(
+        { url: claimed.url, credential: null },
+        { method: 'POST', headers: new Headers(), body },
+        {
+          rules: LANE_HEADERS.request,
+          add: headers,
+          timeoutMs: this.opts.timeoutMs,
+          signal: this.abort.signal,
+        },
       )
       if (!sent.ok && sent.kind === 'aborted') {
         await releaseClaim(deps, claimed)
@@ -150,16 +162,4 @@ export class CallbackWorker {
       deps.log.error('recording a callback attempt failed', { deliveryId: claimed.id, error: e })
     }
   }
-}
-
-const workers = new WeakMap<Deps, CallbackWorker>()
-
-/** The one worker of a running app (the first call's options stay). */
-export function callbackWorkerOf(deps: Deps, opts: Partial<WorkerOptions> = {}): CallbackWorker {
-  let w = workers.get(deps)
-  if (!w) {
-    w = new CallbackWorker(deps, { ...DEFAULTS, ...opts })
-    workers.set(deps, w)
-  }
-  return w
 }

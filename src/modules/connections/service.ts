@@ -153,7 +153,7 @@ export async function createConnection({
     await connectionEvent(deps, tx, row, 'connection.created', { status: row.status })
     return { ...row, agentPermanentId: source.permanentId, targetPermanentId: target.permanentId }
   })
-  deps.bus.publish('invalidate', { connectionId: row.id })
+  deps.bus.publish('route.changed', { connectionId: row.id })
   return connectionView(row, actor.workspaceId)
 }
 
@@ -205,7 +205,7 @@ export async function deleteConnection({ ctx, input }: { ctx: Ctx<WorkspaceActor
     await tx.delete(deps.db.t.connections).where(eq(deps.db.t.connections.id, row.id))
     await connectionEvent(deps, tx, row, 'connection.revoked', { by: actor.workspaceId })
   })
-  deps.bus.publish('invalidate', { connectionId: input.id })
+  deps.bus.publish('route.changed', { connectionId: input.id })
   return { id: input.id, revoked: true as const }
 }
 
@@ -235,7 +235,7 @@ export async function answerConnection({
     await connectionEvent(deps, tx, updated, input.accept ? 'connection.accepted' : 'connection.declined', {})
     return updated
   })
-  deps.bus.publish('invalidate', { connectionId: row.id })
+  deps.bus.publish('route.changed', { connectionId: row.id })
   return connectionView(row, actor.workspaceId)
 }
 

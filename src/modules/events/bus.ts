@@ -1,24 +1,47 @@
+import type { Presence } from '../../db/schema/types'
+
 /**
  * Notes between the parts of Switchboard (and, on Postgres, between instances): "events
- * up to id N exist", "forget this cached credential". Payloads are small hints; the
- * database stays the source of truth, so a missed note costs latency, never data.
+ * up to id N exist", and what changed — so each cache evicts exactly what it holds. Payloads
+ * are small hints; the database stays the source of truth, so a missed note costs latency,
+ * never data.
  */
-export type BusTopic = 'events' | 'invalidate'
 export type EventNote = {
   workspaceId: string
   id: number
   agentId: string | null
   peerAgentId: string | null
 }
-/** Something changed that caches keyed by these ids must forget (credentials, routes). */
-export type InvalidateNote = {
-  agentId?: string
-  keyId?: string
-  connectionId?: string
-  groupId?: string
-  poolId?: string
+
+/**
+ * A credential stopped being valid: a key revoked, a token rotated, an agent deactivated,
+ * archived or deleted. Credential caches evict the owner; live sockets of it are re-checked.
+ */
+export type CredentialEndedNote = { agentId?: string; keyId?: string }
+
+/**
+ * Something a route is made of changed: an agent's endpoint, protocols, credential, status
+ * or fallback; a connection; a broadcast group's or a pool's members. Route caches evict it.
+ */
+export type RouteChangedNote = { agentId?: string; connectionId?: string; groupId?: string; poolId?: string }
+
+/** An agent's presence was decided anew (fallback routing reads it; heartbeats coalesce on it). */
+export type PresenceChangedNote = { agentId: string; presence: Presence }
+
+export type BusNotes = {
+  events: EventNote
+  'credential.ended': CredentialEndedNote
+  'route.changed': RouteChangedNote
+  'presence.changed': PresenceChangedNote
 }
-export type BusPayload<T extends BusTopic> = T extends 'events' ? EventNote : InvalidateNote
+export type BusTopic = keyof BusNotes
+export type BusPayload<T extends BusTopic> = BusNotes[T]
+export const BUS_TOPICS: readonly BusTopic[] = [
+  'events',
+  'credential.ended',
+  'route.changed',
+  'presence.changed',
+]
 
 export interface EventBus {
   publish<T extends BusTopic>(topic: T, payload: BusPayload<T>): void

@@ -1,6 +1,6 @@
 import postgres from 'postgres'
 import type { Logger } from '../../lib/log'
-import { type BusPayload, type BusTopic, type EventNote, LocalBus } from './bus'
+import { BUS_TOPICS, type BusPayload, type BusTopic, type EventNote, LocalBus } from './bus'
 
 const CHANNEL = 'switchboard_bus'
 /** NOTIFY payloads must stay under 8000 bytes; ours are a few hundred. */
@@ -90,7 +90,7 @@ export class PgBus extends LocalBus {
     } catch {
       return
     }
-    if (wire.i === this.instanceId || (wire.t !== 'events' && wire.t !== 'invalidate')) return
+    if (wire.i === this.instanceId || !BUS_TOPICS.includes(wire.t)) return
     this.deliver(wire.t, wire.p as BusPayload<typeof wire.t>)
   }
 }

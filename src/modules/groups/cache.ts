@@ -1,21 +1,22 @@
-import type { Deps } from '../../deps'
-import type { InvalidateNote } from '../events/bus'
+import type { EventBus, RouteChangedNote } from '../events/bus'
 
 const TTL_MS = 60_000
 const MAX = 20_000
 
 /**
- * What a lane needs to know about a group or pool, cached in memory by id. Every write to
- * one publishes an `invalidate` note (from this process or, with a shared bus, another
- * instance) that evicts it; the TTL bounds anything missed. A load that was in flight when
- * a note arrived is not stored, so a stale answer cannot outlive the note.
+ * What a lane needs to know about a group or pool, cached in memory by id. Built once at
+ * start-up (server.ts) and stopped on shutdown. Every write to one publishes a
+ * `route.changed` note (from this process or, with a shared bus, another instance) that
+ * evicts it; the TTL bounds anything missed. A load that was in flight when a note arrived
+ * is not stored, so a stale answer cannot outlive the note.
  */
 export class LaneCache<V> {
   private entries = new Map<string, { at: number; value: V }>()
   private generation = 0
+  private readonly unsubscribe: () => void
 
-  constructor(deps: Pick<Deps, 'bus'>, keyOf: (note: InvalidateNote) => string | undefined) {
-    deps.bus.subscribe('invalidate', (note) => {
+  constructor(bus: EventBus, keyOf: (note: RouteChangedNote) => string | undefined) {
+    this.unsubscribe = bus.subscribe('route.changed', (note) => {
       const key = keyOf(note)
       if (key === undefined) return
       this.entries.delete(key)
@@ -34,18 +35,9 @@ export class LaneCache<V> {
     }
     return value
   }
-}
 
-/** One cache per running app and kind, like the route directory. */
-export function cacheFor<V>(
-  registry: WeakMap<Deps, LaneCache<V>>,
-  deps: Deps,
-  keyOf: (note: InvalidateNote) => string | undefined,
-): LaneCache<V> {
-  let c = registry.get(deps)
-  if (!c) {
-    c = new LaneCache<V>(deps, keyOf)
-    registry.set(deps, c)
+  stop() {
+    this.unsubscribe()
+    this.entries.clear()
   }
-  return c
 }

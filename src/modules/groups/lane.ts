@@ -2,7 +2,6 @@ import { asc, eq } from 'drizzle-orm'
 import type { Deps } from '../../deps'
 import { notFound } from '../../lib/errors'
 import type { AgentActor } from '../tokens/actor'
-import { cacheFor, type LaneCache } from './cache'
 import { mayCall } from './refs'
 
 /** What the broadcast lane needs: who may call and whom to call, in membership order. */
@@ -13,21 +12,22 @@ export type LaneGroup = {
   memberAgentIds: string[]
 }
 
-const caches = new WeakMap<Deps, LaneCache<LaneGroup | null>>()
-
 /**
  * The group as the broadcast lane sees it, for this caller. A group of another workspace,
  * or one the caller is not an allowed caller of, is "not found", like a connection the
  * caller is no participant of.
  */
-export async function groupForCaller(deps: Deps, groupId: string, caller: AgentActor): Promise<LaneGroup> {
-  const cache = cacheFor(caches, deps, (note) => note.groupId)
-  const group = await cache.get(groupId, () => loadGroup(deps, groupId))
+export async function groupForCaller(
+  deps: Pick<Deps, 'db' | 'groupCache'>,
+  groupId: string,
+  caller: AgentActor,
+): Promise<LaneGroup> {
+  const group = await deps.groupCache.get(groupId, () => loadGroup(deps, groupId))
   if (!group || !mayCall(group, caller)) throw notFound('Broadcast group')
   return group
 }
 
-async function loadGroup(deps: Deps, id: string): Promise<LaneGroup | null> {
+async function loadGroup(deps: Pick<Deps, 'db'>, id: string): Promise<LaneGroup | null> {
   const { broadcastGroups: g, broadcastGroupMembers: m } = deps.db.t
   const [row] = await deps.db.orm
     .select({ id: g.id, workspaceId: g.workspaceId, allowedCallerIds: g.allowedCallerIds })

@@ -38,7 +38,7 @@ export async function addGroupMembers({
     }
     return { ...group, updatedAt: fresh.length > 0 ? now : group.updatedAt }
   })
-  deps.bus.publish('invalidate', { groupId: group.id })
+  deps.bus.publish('route.changed', { groupId: group.id })
   return groupView(deps, group)
 }
 
@@ -60,6 +60,6 @@ export async function removeGroupMember({
     await tx.update(g).set({ updatedAt: deps.clock.now() }).where(eq(g.id, group.id))
     return member
   })
-  deps.bus.publish('invalidate', { groupId: input.id })
+  deps.bus.publish('route.changed', { groupId: input.id })
   return { id: removed.id, agentId: removed.agentId, removed: true as const }
 }

@@ -86,7 +86,7 @@ export async function updateGroup({
     const [updated] = await tx.update(g).set(set).where(eq(g.id, current.id)).returning()
     return updated!
   })
-  deps.bus.publish('invalidate', { groupId: row.id })
+  deps.bus.publish('route.changed', { groupId: row.id })
   return groupView(deps, row)
 }
 
@@ -98,6 +98,6 @@ export async function deleteGroup({ ctx, input }: { ctx: Ctx<WorkspaceActor>; in
     const row = await findGroup(deps, actor.workspaceId, input.id, tx)
     await tx.delete(g).where(eq(g.id, row.id))
   })
-  deps.bus.publish('invalidate', { groupId: input.id })
+  deps.bus.publish('route.changed', { groupId: input.id })
   return { id: input.id, deleted: true as const }
 }

@@ -2,7 +2,6 @@ import { asc, eq } from 'drizzle-orm'
 import type { PoolStrategy } from '../../db/schema/types'
 import type { Deps } from '../../deps'
 import { notFound } from '../../lib/errors'
-import { cacheFor, type LaneCache } from '../groups/cache'
 import { mayCall } from '../groups/refs'
 import type { AgentActor } from '../tokens/actor'
 
@@ -17,17 +16,18 @@ export type LanePool = {
   members: LaneMember[]
 }
 
-const caches = new WeakMap<Deps, LaneCache<LanePool | null>>()
-
 /** The pool as the lane sees it, for this caller; another workspace's or a not-allowed caller gets "not found". */
-export async function poolForCaller(deps: Deps, poolId: string, caller: AgentActor): Promise<LanePool> {
-  const cache = cacheFor(caches, deps, (note) => note.poolId)
-  const pool = await cache.get(poolId, () => loadPool(deps, poolId))
+export async function poolForCaller(
+  deps: Pick<Deps, 'db' | 'poolCache'>,
+  poolId: string,
+  caller: AgentActor,
+): Promise<LanePool> {
+  const pool = await deps.poolCache.get(poolId, () => loadPool(deps, poolId))
   if (!pool || !mayCall(pool, caller)) throw notFound('Pool')
   return pool
 }
 
-async function loadPool(deps: Deps, id: string): Promise<LanePool | null> {
+async function loadPool(deps: Pick<Deps, 'db'>, id: string): Promise<LanePool | null> {
   const { pools: p, poolMembers: m } = deps.db.t
   const [row] = await deps.db.orm
     .select({

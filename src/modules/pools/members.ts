@@ -45,7 +45,7 @@ export async function addPoolMember({
     if (isUniqueViolation(e)) throw conflict('This agent is already a member of the pool')
     throw e
   }
-  deps.bus.publish('invalidate', { poolId: input.id })
+  deps.bus.publish('route.changed', { poolId: input.id })
   return memberView(ctx, input.id, memberId)
 }
 
@@ -66,7 +66,7 @@ export async function updatePoolMember({
     await tx.update(m).set({ priority: input.priority }).where(eq(m.id, member.id))
     return member
   })
-  deps.bus.publish('invalidate', { poolId: input.id })
+  deps.bus.publish('route.changed', { poolId: input.id })
   return memberView(ctx, input.id, member.id)
 }
 
@@ -88,6 +88,6 @@ export async function removePoolMember({
     await tx.update(p).set({ updatedAt: deps.clock.now() }).where(eq(p.id, pool.id))
     return member
   })
-  deps.bus.publish('invalidate', { poolId: input.id })
+  deps.bus.publish('route.changed', { poolId: input.id })
   return { id: removed.id, agentId: removed.agentId, removed: true as const }
 }

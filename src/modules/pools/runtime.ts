@@ -5,6 +5,7 @@ import type { Pick } from './order'
 /**
  * A pool's in-memory state on this instance: the round-robin turn and passive health.
  * Neither is shared between instances; each spreads and ejects by what it sees itself.
+ * Built once at start-up (server.ts); the pool lane and the pool views read it.
  */
 export class PoolRuntime {
   readonly health: PassiveHealth
@@ -21,15 +22,4 @@ export class PoolRuntime {
     this.turns.set(poolId, turn + 1)
     return { turn, random: Math.random }
   }
-}
-
-const runtimes = new WeakMap<Deps, PoolRuntime>()
-
-export function poolRuntimeOf(deps: Deps): PoolRuntime {
-  let r = runtimes.get(deps)
-  if (!r) {
-    r = new PoolRuntime(deps.config)
-    runtimes.set(deps, r)
-  }
-  return r
 }

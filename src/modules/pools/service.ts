@@ -103,7 +103,7 @@ export async function updatePool({
     const [updated] = await tx.update(p).set(set).where(eq(p.id, current.id)).returning()
     return updated!
   })
-  deps.bus.publish('invalidate', { poolId: row.id })
+  deps.bus.publish('route.changed', { poolId: row.id })
   return poolView(deps, row)
 }
 
@@ -115,6 +115,6 @@ export async function deletePool({ ctx, input }: { ctx: Ctx<WorkspaceActor>; inp
     const row = await findPool(deps, actor.workspaceId, input.id, tx)
     await tx.delete(p).where(eq(p.id, row.id))
   })
-  deps.bus.publish('invalidate', { poolId: input.id })
+  deps.bus.publish('route.changed', { poolId: input.id })
   return { id: input.id, deleted: true as const }
 }

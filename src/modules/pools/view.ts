@@ -5,7 +5,6 @@ import type { Deps } from '../../deps'
 import { notFound } from '../../lib/errors'
 import { isPermanentId } from '../../lib/ids'
 import { liveCallerIds } from '../groups/refs'
-import { poolRuntimeOf } from './runtime'
 
 type PoolRow = Row<'pools'>
 
@@ -58,7 +57,7 @@ export async function poolMembers(deps: Deps, poolId: string, only?: string) {
     .innerJoin(a, eq(a.id, m.agentId))
     .where(and(eq(m.poolId, poolId), only ? eq(m.id, only) : undefined))
     .orderBy(asc(m.createdAt), asc(m.id))
-  const health = poolRuntimeOf(deps).health
+  const health = deps.poolRuntime.health
   const now = deps.clock.now().getTime()
   return rows.map(({ createdAt, ...r }) => {
     const h = health.view(r.id, now)

@@ -1,7 +1,8 @@
-import { and, eq, isNull, lt, or, sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { Database } from '../../db'
 import { WriteBatcher } from '../../db/batch'
 import type { Presence } from '../../db/schema/types'
+import { restore, writeTimes } from '../../db/touch'
 import type { Logger } from '../../lib/log'
 import type { EventBus } from '../events/bus'
 
@@ -25,14 +26,15 @@ export type HeartbeatRow = {
  *   write per second, not one per call.
  * - Any other heartbeat is written at once by one prepared UPDATE, group-committed with the
  *   heartbeats that arrive beside it (`WriteBatcher`).
- * What this instance knows about an agent is forgotten on every `invalidate` note (sent
- * after any presence change, here or on another instance), so the next heartbeat is
- * written and decided against the database again.
+ * What this instance knows about an agent is forgotten on every `presence.changed` note
+ * (here or on another instance) and when the agent's credential ends, so the next
+ * heartbeat is written and decided against the database again.
  */
 export class Heartbeats {
   private known = new Map<string, Known>()
   private pending = new Map<string, Date>()
   private timer: ReturnType<typeof setInterval> | undefined
+  private readonly unsubscribe: (() => void)[]
   private readonly writer: WriteBatcher<{ id: string; status: Presence; at: Date }, HeartbeatRow | undefined>
 
   constructor(
@@ -61,9 +63,12 @@ export class Heartbeats {
         }),
     )
     this.writer = new WriteBatcher(db, async (p) => (await statement(p))[0])
-    bus.subscribe('invalidate', (note) => {
-      if (note.agentId) this.known.delete(note.agentId)
-    })
+    this.unsubscribe = [
+      bus.subscribe('presence.changed', (note) => this.known.delete(note.agentId)),
+      bus.subscribe('credential.ended', (note) => {
+        if (note.agentId) this.known.delete(note.agentId)
+      }),
+    ]
   }
 
   /** True when this heartbeat changes nothing but the time: it was noted, to be written within `flushMs`. */
@@ -100,22 +105,31 @@ export class Heartbeats {
 
   async stop() {
     if (this.timer) clearInterval(this.timer)
+    for (const off of this.unsubscribe) off()
     await this.flush()
   }
 
-  /** Writes the noted times; never moves a time backwards (a fresher write may have landed). */
+  /**
+   * Writes the noted times, in id order; never moves a time backwards (a fresher write may
+   * have landed). A batch that did not land (the database down, a conflict) is kept and
+   * written by the next flush: a heartbeat that was answered is never dropped while the
+   * process lives.
+   */
   async flush() {
     if (this.pending.size === 0) return
     const batch = this.pending
     this.pending = new Map()
     const { agents: a } = this.db.t
-    await this.db.tx(async (tx) => {
-      for (const [id, at] of batch) {
-        await tx
-          .update(a)
-          .set({ lastHeartbeatAt: at })
-          .where(and(eq(a.id, id), or(isNull(a.lastHeartbeatAt), lt(a.lastHeartbeatAt, at))))
-      }
-    })
+    try {
+      await writeTimes(this.db, a, a.lastHeartbeatAt, batch, true)
+    } catch (e) {
+      restore(this.pending, batch)
+      throw e
+    }
+  }
+
+  /** Heartbeat times answered but not written yet (a gauge: it grows while the database is down). */
+  get unwritten(): number {
+    return this.pending.size
   }
 }

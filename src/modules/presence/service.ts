@@ -40,7 +40,9 @@ export async function applySignal(
     data: { agentId: row.id, permanentId: row.permanentId, ...change },
   })
   // Routing decisions (fallback when offline) read presence from a cache: refresh it.
-  deps.db.onCommit(() => deps.bus.publish('invalidate', { agentId: row.id }))
+  deps.db.onCommit(() =>
+    deps.bus.publish('presence.changed', { agentId: row.id, presence: decided.presence }),
+  )
   return { row: { ...row, presence: decided.presence }, change }
 }
 

@@ -5,9 +5,7 @@ import { startDelivery } from '../jobs/deliver'
 import { callbackUrlShape, stripSwitchboardMeta } from '../jobs/envelope'
 import { createJob, pollPath } from '../jobs/lifecycle'
 import type { AgentActor } from '../tokens/actor'
-import { peerOver, planFor } from './engine'
-import { parseProtocol } from './routing'
-import { limitCaller } from './sync'
+import { admit } from './admit'
 
 /**
  * The async lane: the body (at most the buffered-lane limit, counted as it arrives) becomes a
@@ -22,11 +20,9 @@ export async function callAsync({
   input: { connectionId: string; request: Request }
 }): Promise<Response> {
   const { deps, actor } = ctx
-  const limitHeaders = limitCaller(ctx)
   const { request } = input
-  const protocol = parseProtocol(request.headers.get('x-switchboard-protocol'))
-  const peer = await peerOver(deps, input.connectionId, actor)
-  const hop = await planFor(deps, peer, protocol)
+  const { limitHeaders, protocol } = admit(ctx, request)
+  const hop = await deps.forward.resolve({ connectionId: input.connectionId, caller: actor }, protocol)
   const { body, callbackUrl } = stripSwitchboardMeta(await readBytes(request, deps.config.bufferedBodyBytes))
   const callback = callbackUrl === null ? null : await allowedCallback(deps, callbackUrl)
   const job = await createJob(deps, {

@@ -1,15 +1,15 @@
-import type { ProtocolName } from '../../db/schema/types'
 import type { Ctx } from '../../deps'
 import { readBytes } from '../../http/body'
 import { AppError } from '../../lib/errors'
-import { readCapped } from '../../lib/read'
+import type { ProtocolName } from '../../lib/protocols'
+import { readAnswer } from '../forward/answer'
+import { upstreamError } from '../forward/errors'
+import { callerHeaders, LANE_HEADERS } from '../forward/headers'
+import type { Hop } from '../forward/routing'
 import { groupForCaller } from '../groups/lane'
 import type { BroadcastResultView } from '../groups/model'
 import type { AgentActor } from '../tokens/actor'
-import { directoryOf, planFor, upstreamError } from './engine'
-import { sendHop } from './forward'
-import { type Hop, parseProtocol } from './routing'
-import { limitCaller } from './sync'
+import { admit } from './admit'
 
 /** Each member's answer is kept up to this many bytes; a broadcast answer holds all of them. */
 export const BROADCAST_ANSWER_CAP = 256 * 1024
@@ -29,9 +29,8 @@ export async function callBroadcast({
   ctx: Ctx<AgentActor>
   input: { groupId: string; request: Request }
 }): Promise<Response> {
-  const limitHeaders = limitCaller(ctx)
   const { request } = input
-  const protocol = parseProtocol(request.headers.get('x-switchboard-protocol'))
+  const { limitHeaders, protocol } = admit(ctx, request)
   const group = await groupForCaller(ctx.deps, input.groupId, ctx.actor)
   const body = await readBytes(request, ctx.deps.config.bufferedBodyBytes)
   const members = group.memberAgentIds.filter((id) => id !== ctx.actor.agentId)
@@ -53,7 +52,7 @@ type Delivery = {
 /** One member's delivery; never throws for anything the member or its plan did. Null: no longer an agent. */
 async function deliver(ctx: Ctx<AgentActor>, d: Delivery): Promise<BroadcastResultView | null> {
   const { deps } = ctx
-  const member = await directoryOf(deps).agent(d.agentId)
+  const member = await deps.forward.agent(d.agentId)
   if (!member) return null
   const start = performance.now()
   const result = (r: Partial<BroadcastResultView> & Pick<BroadcastResultView, 'status'>) => ({
@@ -69,7 +68,7 @@ async function deliver(ctx: Ctx<AgentActor>, d: Delivery): Promise<BroadcastResu
   })
   let hop: Hop
   try {
-    hop = await planFor(deps, d.agentId, d.protocol)
+    hop = await deps.forward.resolve({ agentId: d.agentId }, d.protocol)
   } catch (e) {
     if (e instanceof AppError) return result({ status: 'rejected', error: e.message })
     throw e
@@ -81,18 +80,21 @@ async function deliver(ctx: Ctx<AgentActor>, d: Delivery): Promise<BroadcastResu
   const timer = setTimeout(() => deadline.abort(), timeoutMs)
   const late = `The agent did not answer within ${timeoutMs} ms`
   try {
-    const sent = await sendHop(
-      deps,
+    const sent = await deps.forward.send(
       hop,
       { method: 'POST', headers: d.request.headers, body: d.body },
       {
-        caller: ctx.actor,
-        connectionId: null,
-        requestId: ctx.requestId,
-        // The answer is parsed here, so ask for it uncompressed.
-        extra: { 'x-switchboard-broadcast-group': d.groupId, 'accept-encoding': 'identity' },
+        rules: LANE_HEADERS.request,
+        add: callerHeaders({
+          caller: ctx.actor,
+          connectionId: null,
+          requestId: ctx.requestId,
+          // The answer is parsed here, so ask for it uncompressed.
+          extra: { 'x-switchboard-broadcast-group': d.groupId, 'accept-encoding': 'identity' },
+        }),
+        timeoutMs,
+        signal: AbortSignal.any([d.request.signal, deadline.signal]),
       },
-      { timeoutMs, signal: AbortSignal.any([d.request.signal, deadline.signal]) },
     )
     if (!sent.ok) {
       const error = deadline.signal.aborted ? late : upstreamError(sent, 'bad_gateway').message
@@ -109,39 +111,6 @@ async function deliver(ctx: Ctx<AgentActor>, d: Delivery): Promise<BroadcastResu
   } finally {
     clearTimeout(timer)
   }
-}
-
-/**
- * A member's answer body, at most `cap` bytes: JSON when it is JSON (or untyped and parses),
- * else text; null when empty. gzip/deflate are inflated (as they stream, so the cap holds).
- */
-export async function readAnswer(
-  response: Response,
-  cap: number,
-): Promise<{ body: unknown; truncated: boolean; error: string | null }> {
-  const encoding = response.headers.get('content-encoding')?.trim().toLowerCase() ?? 'identity'
-  let stream = response.body
-  if (!stream) return { body: null, truncated: false, error: null }
-  if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') {
-    stream = stream.pipeThrough(new DecompressionStream(encoding === 'deflate' ? 'deflate' : 'gzip'))
-  } else if (encoding !== 'identity') {
-    await stream.cancel().catch(() => {})
-    return {
-      body: null,
-      truncated: false,
-      error: `The answer uses an unsupported content-encoding (${encoding})`,
-    }
-  }
-  const { bytes, truncated } = await readCapped(stream, cap)
-  if (bytes.byteLength === 0) return { body: null, truncated: false, error: null }
-  const text = new TextDecoder().decode(bytes)
-  const type = response.headers.get('content-type')?.toLowerCase() ?? ''
-  if (!truncated && (type === '' || /[/+]json\b/.test(type))) {
-    try {
-      return { body: JSON.parse(text), truncated, error: null }
-    } catch {}
-  }
-  return { body: text, truncated, error: null }
 }
 
 const errorText = (e: unknown) =>

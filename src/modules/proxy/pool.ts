@@ -1,15 +1,15 @@
 import type { Ctx } from '../../deps'
 import { readBytes } from '../../http/body'
 import { AppError } from '../../lib/errors'
+import { streamedAnswer } from '../forward/answer'
+import { upstreamError } from '../forward/errors'
+import { callerHeaders, LANE_HEADERS } from '../forward/headers'
+import type { Hop } from '../forward/routing'
 import { type LaneMember, type LanePool, poolForCaller } from '../pools/lane'
 import type { PoolAttemptView } from '../pools/model'
 import { arrange } from '../pools/order'
-import { poolRuntimeOf } from '../pools/runtime'
 import type { AgentActor } from '../tokens/actor'
-import { directoryOf, planFor, upstreamError } from './engine'
-import { answerHeaders, sendHop } from './forward'
-import { type Hop, parseProtocol } from './routing'
-import { limitCaller } from './sync'
+import { admit } from './admit'
 
 type Candidate = LaneMember & { hop: Hop; permanentId: string }
 
@@ -38,22 +38,22 @@ export async function callPool({
   input: { poolId: string; request: Request }
 }): Promise<Response> {
   const { deps, actor } = ctx
-  const limitHeaders = limitCaller(ctx)
   const { request } = input
-  const protocol = parseProtocol(request.headers.get('x-switchboard-protocol'))
+  const { limitHeaders, protocol } = admit(ctx, request)
   const pool = await poolForCaller(deps, input.poolId, actor)
   const body = await readBytes(request, deps.config.bufferedBodyBytes)
-  const runtime = poolRuntimeOf(deps)
+  const runtime = deps.poolRuntime
 
   // Plan every member at once (cached lookups): the fallback decision and presence shape the order.
   const planned = await Promise.all(
     pool.members
       .filter((m) => m.agentId !== actor.agentId)
       .map(async (m): Promise<Candidate | PoolAttemptView | null> => {
-        const agent = await directoryOf(deps).agent(m.agentId)
+        const agent = await deps.forward.agent(m.agentId)
         if (!agent) return null // deleted since the pool was cached: no longer a member
         try {
-          return { ...m, permanentId: agent.permanentId, hop: await planFor(deps, m.agentId, protocol) }
+          const hop = await deps.forward.resolve({ agentId: m.agentId }, protocol)
+          return { ...m, permanentId: agent.permanentId, hop }
         } catch (e) {
           if (!(e instanceof AppError)) throw e
           // Inactive, archived, protocol not enabled, no endpoint: it cannot take the call at all.
@@ -77,17 +77,20 @@ export async function callPool({
   const attempts: PoolAttemptView[] = []
   for (const c of order) {
     const start = performance.now()
-    const sent = await sendHop(
-      deps,
+    const sent = await deps.forward.send(
       c.hop,
       { method: 'POST', headers: request.headers, body },
       {
-        caller: actor,
-        connectionId: null,
-        requestId: ctx.requestId,
-        extra: { 'x-switchboard-pool': pool.id },
+        rules: LANE_HEADERS.request,
+        add: callerHeaders({
+          caller: actor,
+          connectionId: null,
+          requestId: ctx.requestId,
+          extra: { 'x-switchboard-pool': pool.id },
+        }),
+        timeoutMs: deps.config.timeouts.poolMs,
+        signal: request.signal,
       },
-      { timeoutMs: deps.config.timeouts.poolMs, signal: request.signal },
     )
     const done = (httpStatus: number | null, error: string | null) =>
       attempt(c, c.permanentId, {
@@ -111,13 +114,10 @@ export async function callPool({
       continue
     }
     runtime.health.success(c.id)
-    return new Response(response.body, {
-      status: response.status,
-      headers: answerHeaders(response.headers, {
-        ...c.hop.answerHeaders,
-        ...poolHeaders(pool, c.id),
-        ...limitHeaders,
-      }),
+    return streamedAnswer(response, LANE_HEADERS.answer, {
+      ...c.hop.answerHeaders,
+      ...poolHeaders(pool, c.id),
+      ...limitHeaders,
     })
   }
   const all = [...attempts, ...unusable]

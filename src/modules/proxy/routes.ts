@@ -4,6 +4,7 @@ import { z } from 'zod'
 import type { Deps } from '../../deps'
 import { authPlugin } from '../../http/auth'
 import { ErrorSchema, responses, Uuid } from '../../http/schemas'
+import { PROTOCOLS } from '../../lib/protocols'
 import { BroadcastAnswer } from '../groups/model'
 import { AsyncAccepted } from '../jobs/model'
 import { PoolExhausted } from '../pools/model'
@@ -27,7 +28,7 @@ const protocolHeader: OpenAPIV3.ParameterObject = {
   name: 'x-switchboard-protocol',
   in: 'header',
   required: false,
-  schema: { type: 'string', enum: ['mcp', 'a2a', 'openai', 'anp', 'acp'] },
+  schema: { type: 'string', enum: [...PROTOCOLS] },
   description: "Route to the target's URL for this protocol (400 if unknown or not enabled on the target)",
 }
 

@@ -14,22 +14,24 @@ type Entry = { actor: WorkspaceActor | AgentActor; expiresAt: number | null; cac
  * Resolves a presented secret to an actor. This runs on every authenticated request, so:
  * the shape and checksum are checked before any query, positive answers are cached by the
  * secret's hash for a short time, and every change that could end a credential (revoke,
- * rotate, deactivate, archive, delete) evicts the cache entries it affects at once.
+ * rotate, deactivate, archive, delete) evicts the cache entries it affects at once, by a
+ * `credential.ended` note on the bus.
  */
 export class CredentialResolver {
   private cache = new Map<string, Entry>()
   private byOwner = new Map<string, Set<string>>()
   private readonly adminHash: Buffer | null
+  private readonly unsubscribe: () => void
 
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly config: Pick<Config, 'adminToken' | 'tokenCacheMs'>,
-    private readonly bus: EventBus,
+    bus: EventBus,
   ) {
     this.adminHash = config.adminToken ? Buffer.from(hashSecret(config.adminToken), 'hex') : null
-    // Invalidations arrive from this process and, on Postgres, from the other instances.
-    bus.subscribe('invalidate', (note) => {
+    // Notes arrive from this process and, on Postgres, from the other instances.
+    this.unsubscribe = bus.subscribe('credential.ended', (note) => {
       if (note.agentId) this.evictOwner(note.agentId)
       if (note.keyId) this.evictOwner(note.keyId)
     })
@@ -54,14 +56,9 @@ export class CredentialResolver {
     return found.actor
   }
 
-  /** Forget every cached credential of an agent (token rotated, agent deactivated/archived/deleted). */
-  invalidateAgent(agentId: string) {
-    this.bus.publish('invalidate', { agentId })
-  }
-
-  /** Forget a workspace key (revoked). */
-  invalidateKey(keyId: string) {
-    this.bus.publish('invalidate', { keyId })
+  /** Stops listening for ended credentials (shutdown). */
+  stop() {
+    this.unsubscribe()
   }
 
   clear() {

@@ -54,7 +54,7 @@ export async function rotateToken({
     })
     return { agentId: agent.id, token, row, previousTokenValidUntil: old.length > 0 ? graceEnd : null }
   })
-  deps.credentials.invalidateAgent(result.agentId)
+  deps.bus.publish('credential.ended', { agentId: result.agentId })
   return {
     token: result.token,
     tokenPrefix: result.row.prefix,

@@ -1,0 +1,231 @@
+import type { Deps } from '../../deps'
+import { AppError, notFound } from '../../lib/errors'
+import type { SendFailure } from '../../lib/outbound/client'
+import type { ProtocolName } from '../../lib/protocols'
+import type { AgentActor } from '../tokens/actor'
+import { TooLarge, watched } from './answer'
+import type { RouteDirectory } from './directory'
+import { outgoingHeaders, type RequestHeaderRules } from './headers'
+import { type Destination, type Hop, joinUrl, planHop, type RouteAgent } from './routing'
+
+/** Who a call is for, before it is resolved to an agent and a URL. */
+export type Target =
+  /** The other participant of a connection, for one of its participants. */
+  | { connectionId: string; caller: AgentActor }
+  /** An agent chosen above the engine (a group or pool member, a relay's agent). */
+  | { agentId: string }
+
+export type Outgoing = {
+  method: string
+  /** The caller's headers: cleaned by `rules` before they go up. */
+  headers: Headers
+  body: Bun.BodyInit | null
+  /** Appended to the destination URL (the relays): the rest of the caller's path and its query. */
+  path?: { rest: string; search: string }
+}
+
+export type ForwardOptions = {
+  rules: RequestHeaderRules
+  /** Switchboard's own headers (caller identity, job id…); the credential still wins over them. */
+  add?: Record<string, string>
+  /** DNS, connect and the answer's headers; a body that is streaming is not cut by it. */
+  timeoutMs: number
+  /** The caller going away: aborts the upstream call at once, also while the answer streams. */
+  signal?: AbortSignal
+  /** No byte in either direction for this long aborts the exchange (also while it streams). */
+  idleMs?: number
+  /** The whole exchange, answer body included. */
+  totalMs?: number
+  /** A streamed request body over this many bytes is cut and the call fails `too_large`. */
+  maxBodyBytes?: number
+  /**
+   * Once per call, when the answer body has ended, failed or been cancelled (`status` is the
+   * answer's), or when the call failed before an answer (`status` null).
+   */
+  onEnd?: (end: { status: number | null; error: unknown; bytes: number }) => void
+}
+
+export type ForwardFailure =
+  | SendFailure
+  | { ok: false; kind: 'too_large'; message: string; limitBytes: number }
+export type Forwarded = { ok: true; response: Response } | ForwardFailure
+
+/**
+ * The forwarding engine: the one way Switchboard calls an agent. The proxy lanes (sync,
+ * async, broadcast, pool), the external relays, and the next users (app execution, webhook
+ * delivery) stand on it; it knows nothing of them. It owns:
+ * 1. target resolution — `resolve()`: a connection (its other participant) or an agent id
+ *    chosen above it → the agent → its URL for the protocol → its fallback when it is offline
+ *    (see routing.ts for the rules), from the route read model (directory.ts);
+ * 2. sending — `send()`: the caller's headers cleaned by a rule set (headers.ts), Switchboard's
+ *    own added, the endpoint credential injected last, through the outbound client (address
+ *    guard, pinned connection, no redirects), with timeouts, a body cap and the caller's abort;
+ * 3. answering — the `Response` comes back as it streams; `streamedAnswer()` hands it on with
+ *    the answer-header rules, `readAnswer()` reads it whole (answer.ts); failures map to the
+ *    `{error, code}` envelope with `upstreamError()` / `discreetUpstreamError()` (errors.ts).
+ *
+ * A new user, e.g. webhook delivery or app execution with an address of its own:
+ *
+ *     const to: Destination = { url, credential: { name: 'authorization', value: `Bearer ${secret}` } }
+ *     const sent = await deps.forward.send(to, { method: 'POST', headers, body },
+ *       { rules: LANE_HEADERS.request, add: { 'user-agent': 'Switchboard-Webhooks/1' }, timeoutMs: 15_000 })
+ *     if (!sent.ok) …                                  // a result record, never a throw
+ *     const answer = await readAnswer(sent.response, cap)  // or streamedAnswer(sent.response, rules)
+ *
+ * and one that calls an agent resolves it first: `const hop = await deps.forward.resolve({ agentId }, protocol)`,
+ * then `send(hop, …)`, putting `hop.answerHeaders` (fallback, offline) on its answer.
+ * Built once at start-up (server.ts) with the read model it reads.
+ */
+export class ForwardingEngine {
+  constructor(private readonly deps: Pick<Deps, 'outbound'> & { routes: RouteDirectory }) {}
+
+  /**
+   * Resolves a target to a hop. Anyone but a participant of a connection gets 404; a line
+   * that is not active, or an agent that is inactive, archived, without the protocol or
+   * without an endpoint, a 400 that says why. `fallback: false` never hands the call to the
+   * agent's fallback (a relay's client asked for this agent and no other).
+   */
+  async resolve(
+    target: Target,
+    protocol: ProtocolName | null,
+    opts: { fallback?: boolean } = {},
+  ): Promise<Hop> {
+    const agentId =
+      'connectionId' in target ? await this.peer(target.connectionId, target.caller) : target.agentId
+    const routes = this.deps.routes
+    const agent = await routes.agent(agentId)
+    if (!agent) throw notFound('Agent')
+    const wantsFallback = opts.fallback !== false && agent.presence === 'offline' && agent.fallbackAgentId
+    const fallback = wantsFallback ? await routes.agent(agent.fallbackAgentId!) : null
+    // A fallback must live in the target's workspace (registration checks it; this keeps it so).
+    return planHop(agent, fallback && fallback.workspaceId === agent.workspaceId ? fallback : null, protocol)
+  }
+
+  /** The read model's agent (lanes that list members, relays that admit by permanent id). */
+  agent(id: string): Promise<RouteAgent | null> {
+    return this.deps.routes.agent(id)
+  }
+
+  agentByPermanentId(permanentId: string): Promise<RouteAgent | null> {
+    return this.deps.routes.agentByPermanentId(permanentId)
+  }
+
+  /**
+   * The other end of a connection for a participant. Anyone else — including another agent of
+   * the same workspace — gets "not found"; a participant on a line that is not active gets a 400.
+   */
+  async peer(connectionId: string, caller: AgentActor): Promise<string> {
+    const conn = await this.deps.routes.connection(connectionId)
+    if (!conn || (conn.agentId !== caller.agentId && conn.targetAgentId !== caller.agentId))
+      throw notFound('Connection')
+    if (conn.status !== 'active') throw new AppError('invalid_state', `The connection is ${conn.status}`)
+    return conn.agentId === caller.agentId ? conn.targetAgentId : conn.agentId
+  }
+
+  /**
+   * Sends one request to a destination (a resolved hop, or an address of the user's own).
+   * Never throws for what the upstream or the network did: a result record. A malformed
+   * `path` (one that would leave the destination URL) is a 400 before anything is sent.
+   */
+  async send(to: Destination, req: Outgoing, opts: ForwardOptions): Promise<Forwarded> {
+    const url = req.path ? joinUrl(to.url, req.path.rest, req.path.search) : to.url
+    const headers = outgoingHeaders(req.headers, opts.rules, opts.add, to.credential)
+    if (!opts.idleMs && !opts.totalMs && !opts.maxBodyBytes && !opts.onEnd) {
+      // The lanes' hot path: nothing to watch.
+      return this.deps.outbound.send(
+        { url, method: req.method, headers, body: req.body },
+        { timeoutMs: opts.timeoutMs, signal: opts.signal },
+      )
+    }
+    return this.sendWatched(url, headers, req, opts)
+  }
+
+  /** `send` with an idle timer, a total deadline, a body cap or an end hook. */
+  private async sendWatched(
+    url: string,
+    headers: Record<string, string>,
+    req: Outgoing,
+    opts: ForwardOptions,
+  ): Promise<Forwarded> {
+    const ctl = new AbortController()
+    let timedOut = null as string | null
+    let tooLarge = null as TooLarge | null
+    const expire = (why: string) => {
+      timedOut ??= why
+      ctl.abort(new Error(why))
+    }
+    // One timer per call, re-armed only when it fires: a chunk just notes the time.
+    let lastActivity = performance.now()
+    let idle: ReturnType<typeof setTimeout> | undefined
+    const idleMs = opts.idleMs
+    const armIdle = (ms: number) => {
+      idle = setTimeout(() => {
+        const quiet = performance.now() - lastActivity
+        if (quiet >= idleMs! - 1) expire(`no data for ${idleMs} ms`)
+        else armIdle(idleMs! - quiet)
+      }, ms)
+      idle.unref?.()
+    }
+    if (idleMs) armIdle(idleMs)
+    const touch = idleMs
+      ? () => {
+          lastActivity = performance.now()
+        }
+      : undefined
+    const total = opts.totalMs
+      ? setTimeout(() => expire(`not done within ${opts.totalMs} ms`), opts.totalMs)
+      : undefined
+    total?.unref?.()
+    let ended = false
+    let status: number | null = null
+    const end = (error: unknown, bytes: number) => {
+      clearTimeout(idle)
+      clearTimeout(total)
+      if (ended) return
+      ended = true
+      opts.onEnd?.({ status, error, bytes })
+    }
+    let body = req.body
+    if (body instanceof ReadableStream && (opts.maxBodyBytes !== undefined || touch)) {
+      body = watched(body, {
+        ...(touch ? { touch } : {}),
+        ...(opts.maxBodyBytes !== undefined ? { maxBytes: opts.maxBodyBytes } : {}),
+        end: (e) => {
+          if (e instanceof TooLarge) {
+            tooLarge = e
+            ctl.abort(e)
+          }
+        },
+      })
+    }
+    const signal = opts.signal ? AbortSignal.any([opts.signal, ctl.signal]) : ctl.signal
+    const sent = await this.deps.outbound.send(
+      { url, method: req.method, headers, body },
+      { timeoutMs: opts.timeoutMs, signal },
+    )
+    if (!sent.ok) {
+      const failure: ForwardFailure = tooLarge
+        ? { ok: false, kind: 'too_large', message: tooLarge.message, limitBytes: tooLarge.limitBytes }
+        : timedOut && !opts.signal?.aborted
+          ? { ok: false, kind: 'timeout', message: timedOut }
+          : sent
+      end(failure, 0)
+      return failure
+    }
+    const response = sent.response
+    status = response.status
+    touch?.()
+    if (!response.body) {
+      end(null, 0)
+      return sent
+    }
+    return {
+      ok: true,
+      response: new Response(watched(response.body, { ...(touch ? { touch } : {}), end }), {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      }),
+    }
+  }
+}
