@@ -1,6 +1,7 @@
 import { Cron } from 'croner'
 import { z } from 'zod'
 import { decodeKeyOrNull as decodeKey } from './lib/crypto'
+import { OTEL_SETTINGS, type OtelConfig, otelConfig } from './lib/trace/config'
 
 /**
  * Every setting Switchboard reads from the environment, parsed once at start.
@@ -108,6 +109,12 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
   SWITCHBOARD_RATE_LIMIT_IP_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
   SWITCHBOARD_BOOTSTRAP: bool(true),
+  SWITCHBOARD_METRICS_TOKEN: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().min(32, 'must be at least 32 characters').optional(),
+  ),
+  SWITCHBOARD_METRICS_ID_LABELS: bool(false),
+  ...OTEL_SETTINGS,
 })
 
 export type Config = {
@@ -148,6 +155,14 @@ export type Config = {
     proxy: { perSecond: number; burst: number }
     ip: { perSecond: number; burst: number }
   }
+  metrics: {
+    /** When set, `/metrics` takes `Authorization: Bearer <token>` and nothing else. */
+    token: string | undefined
+    /** Agent and workspace ids as labels of the upstream metrics (unbounded: off by default). */
+    idLabels: boolean
+  }
+  /** OpenTelemetry export, from the standard OTEL_* variables; null: nothing is exported. */
+  otel: OtelConfig | null
 }
 
 export class ConfigError extends Error {}
@@ -243,6 +258,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       },
       ip: { perSecond: e.SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND, burst: e.SWITCHBOARD_RATE_LIMIT_IP_BURST },
     },
+    metrics: { token: e.SWITCHBOARD_METRICS_TOKEN, idLabels: e.SWITCHBOARD_METRICS_ID_LABELS },
+    otel: otelConfig(e),
   }
 }
 

@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import pkg from '../package.json'
 import type { Config } from './config'
 import { type Database, openDatabase } from './db'
 import type { Deps } from './deps'
@@ -12,12 +13,14 @@ import { createOutboundClient } from './lib/outbound/client'
 import { RateLimiter } from './lib/ratelimit'
 import { type Leadership, PgLeader, soleLeader } from './lib/schedule/leader'
 import { type ScheduledJob, Scheduler } from './lib/schedule/scheduler'
+import { createTracer } from './lib/trace/tracer'
 import { CallbackWorker } from './modules/callbacks/worker'
 import { type EventBus, LocalBus } from './modules/events/bus'
 import { PgBus } from './modules/events/pg-bus'
 import { sweepEventRetention } from './modules/events/retention'
 import { RouteDirectory } from './modules/forward/directory'
 import { ForwardingEngine } from './modules/forward/engine'
+import { UpstreamMeter } from './modules/forward/meter'
 import { LaneCache } from './modules/groups/cache'
 import { runHealthSweep } from './modules/health/sweep'
 import { sweepJobDeadlines } from './modules/jobs/deadline'
@@ -27,7 +30,7 @@ import { PoolRuntime } from './modules/pools/runtime'
 import { Heartbeats } from './modules/presence/heartbeats'
 import { cronIntervalMs } from './modules/presence/rules'
 import { sweepPresence } from './modules/presence/service'
-import { registerServiceMetrics } from './modules/service/service'
+import { registerServiceMetrics } from './modules/service/metrics'
 import { ActivityTracker } from './modules/tokens/activity'
 import { CredentialResolver } from './modules/tokens/resolve'
 import { bootstrapDefaultWorkspace } from './modules/workspaces/service'
@@ -46,13 +49,16 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const sealer = new Sealer(masterKey(config, log), config.previousMasterKeys)
   const outbound = createOutboundClient({ allowedNetworks: config.allowedNetworks })
   const routes = new RouteDirectory({ db, sealer, bus, log })
+  const metrics = new Registry()
+  const tracer = await createTracer(config.otel, pkg.version, instanceId)
   const deps: Deps = {
     config,
     db,
     clock,
     log,
     sealer,
-    metrics: new Registry(),
+    metrics,
+    tracer,
     credentials: new CredentialResolver(db, clock, config, bus),
     activity: new ActivityTracker(db, clock, log),
     heartbeats: new Heartbeats(db, log, bus),
@@ -73,10 +79,15 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
       ip: new RateLimiter(config.rateLimits.ip.perSecond, config.rateLimits.ip.burst),
     },
     routes,
-    forward: new ForwardingEngine({ outbound, routes }),
+    forward: new ForwardingEngine({
+      outbound,
+      routes,
+      tracer,
+      meter: new UpstreamMeter(metrics, config.metrics.idLabels),
+    }),
     groupCache: new LaneCache(bus, (note) => note.groupId),
     poolCache: new LaneCache(bus, (note) => note.poolId),
-    poolRuntime: new PoolRuntime(config),
+    poolRuntime: new PoolRuntime(config, metrics),
     deliveries: new Deliveries(),
   }
   deps.live = new LiveHub(deps)
@@ -208,6 +219,8 @@ export async function startServer(
       await deps.heartbeats.stop().catch((e) => deps.log.error('final heartbeat flush failed', { error: e }))
       stopCaches(deps)
       await deps.db.close()
+      // Spans still queued go out before the process ends.
+      await deps.tracer.shutdown()
       deps.log.info('stopped')
     })()
     return stopping

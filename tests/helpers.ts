@@ -115,10 +115,11 @@ export async function registerAgent(h: Harness, key: string, body: Record<string
 }
 
 /** The real server on a free port (for streaming, disconnects and WebSockets), stopped after the suite. */
-export async function liveServer(opts: { env?: Record<string, string>; clock?: Clock } = {}) {
+export async function liveServer(opts: { env?: Record<string, string>; clock?: Clock; log?: Logger } = {}) {
   const { startServer } = await import('../src/server')
   const running = await startServer(testConfig({ SWITCHBOARD_BOOTSTRAP: 'false', ...opts.env }), {
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
   })
   afterAll(() => running.stop())
   const fetchJson = async (method: string, path: string, o: CallOpts = {}) => {

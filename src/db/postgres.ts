@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { drizzle } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import { type Database, type MigratorHost, type Orm, runAll } from './index'
+import { QueryStats, timedPostgres } from './instrument'
 import type { Tables } from './schema'
 import * as pgTables from './schema/pg'
 
@@ -9,11 +10,15 @@ import * as pgTables from './schema/pg'
 const MIGRATION_LOCK = 7_361_120_001
 
 export function openPostgres(config: { url: string; poolSize: number }): Database {
-  const client = postgres(config.url, {
-    max: config.poolSize,
-    onnotice: () => {},
-    connection: { application_name: 'switchboard' },
-  })
+  const queries = new QueryStats()
+  const client = timedPostgres(
+    postgres(config.url, {
+      max: config.poolSize,
+      onnotice: () => {},
+      connection: { application_name: 'switchboard' },
+    }),
+    queries,
+  )
   const db = drizzle({ client, schema: pgTables })
   const orm = db as unknown as Orm
   const inTx = new AsyncLocalStorage<{ tx: Orm; committed: Array<() => void> }>()
@@ -67,7 +72,17 @@ export function openPostgres(config: { url: string; poolSize: number }): Databas
     async close() {
       await client.end({ timeout: 5 })
     },
-    stats: () => ({ poolSize: config.poolSize, txActive: active, txWaiting: 0 }),
+    queries,
+    // A transaction holds a connection for its length; a statement outside one holds one while in flight.
+    stats: () => {
+      const busy = active + queries.inFlight
+      return {
+        poolSize: config.poolSize,
+        inUse: Math.min(busy, config.poolSize),
+        waiting: Math.max(0, busy - config.poolSize),
+        txActive: active,
+      }
+    },
     async execute(query, tx) {
       const runner = (tx ?? db) as unknown as { execute(q: typeof query): Promise<unknown> }
       return (await runner.execute(query)) as Record<string, unknown>[]

@@ -1,7 +1,7 @@
 import { Elysia, ValidationError } from 'elysia'
 import type { Deps } from '../deps'
 import { AppError, type ErrorBody, errorBody } from '../lib/errors'
-import { requestMeta } from './request'
+import { clientIp, requestMeta } from './request'
 
 /**
  * The one place errors become HTTP answers. Known errors keep their code; validation and
@@ -13,6 +13,10 @@ export function errorPlugin(deps: Deps) {
     { as: 'global' },
     ({ code, error, request, set }) => {
       const reply = (status: number, body: ErrorBody, headers?: Record<string, string>) => {
+        const meta = requestMeta(request)
+        meta.errorCode = body.code
+        // The peer's address is known only while the request is in flight: the log line needs it.
+        meta.ip ??= clientIp(request, meta.server, deps.config.trustProxy)
         set.status = status
         if (headers) Object.assign(set.headers, headers)
         set.headers['content-type'] = 'application/json'
@@ -36,7 +40,13 @@ export function errorPlugin(deps: Deps) {
           code: 'not_found',
         })
       }
-      deps.log.error('unhandled error', { requestId: requestMeta(request).id, code: String(code), error })
+      const meta = requestMeta(request)
+      deps.log.error('unhandled error', {
+        requestId: meta.id,
+        traceId: meta.trace.traceId,
+        code: String(code),
+        error,
+      })
       return reply(500, { error: 'Internal error', code: 'internal_error' })
     },
   )
