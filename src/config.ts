@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path'
 import { Cron } from 'croner'
 import { z } from 'zod'
 import { decodeKeyOrNull as decodeKey } from './lib/crypto'
@@ -44,11 +45,14 @@ export const ConfigSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: databaseUrl,
   SWITCHBOARD_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  SWITCHBOARD_DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  SWITCHBOARD_SQLITE_SYNCHRONOUS: z.enum(['normal', 'full', 'NORMAL', 'FULL']).default('normal'),
   SWITCHBOARD_ADMIN_TOKEN: z.preprocess(
     (v) => (v === '' ? undefined : v),
     z.string().min(32, 'must be at least 32 characters').optional(),
   ),
   SWITCHBOARD_MASTER_KEY: masterKey,
+  SWITCHBOARD_MASTER_KEY_FILE: z.string().default(''),
   SWITCHBOARD_PREVIOUS_MASTER_KEYS: z
     .string()
     .default('')
@@ -70,6 +74,8 @@ export const ConfigSchema = z.object({
     .max(4_294_967_295)
     .default(256 * 1024 * 1024),
   SWITCHBOARD_SHUTDOWN_GRACE_SECONDS: seconds(10, 0, 600),
+  SWITCHBOARD_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).optional(),
+  SWITCHBOARD_SPOOL_DIR: z.string().default(''),
   SWITCHBOARD_ACTIVITY_FLUSH_SECONDS: seconds(10, 1, 3600),
   SWITCHBOARD_TOKEN_CACHE_SECONDS: seconds(30, 0, 3600),
   SWITCHBOARD_PRESENCE_SWEEP_CRON: z.string().min(1).default('*/15 * * * * *'),
@@ -109,6 +115,7 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
   SWITCHBOARD_RATE_LIMIT_IP_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
   SWITCHBOARD_BOOTSTRAP: bool(true),
+  SWITCHBOARD_LEADER_LEASE_SECONDS: seconds(15, 2, 30),
   SWITCHBOARD_METRICS_TOKEN: z.preprocess(
     (v) => (v === '' ? undefined : v),
     z.string().min(32, 'must be at least 32 characters').optional(),
@@ -120,15 +127,22 @@ export const ConfigSchema = z.object({
 export type Config = {
   port: number
   host: string
-  database: { kind: 'sqlite'; path: string } | { kind: 'pg'; url: string; poolSize: number }
+  database:
+    | { kind: 'sqlite'; path: string; synchronous: 'normal' | 'full' }
+    | { kind: 'pg'; url: string; poolSize: number; timeoutMs: number }
   adminToken: string | undefined
   masterKey: Uint8Array | undefined
+  /** Where the master key is read from (and, on SQLite, created) when SWITCHBOARD_MASTER_KEY is unset. */
+  masterKeyFile: string | null
   previousMasterKeys: Uint8Array[]
   onlineWindowMs: number
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
   maxJsonBytes: number
   maxBodyBytes: number
+  /** The whole stop (drain, deliveries, flushes, close) fits in this. */
   shutdownGraceMs: number
+  /** Where job outcomes the database could not take at stop are kept for the next start (null: nowhere). */
+  spoolDir: string | null
   activityFlushMs: number
   tokenCacheMs: number
   presenceSweepCron: string
@@ -144,6 +158,8 @@ export type Config = {
   allowedNetworks: string[]
   trustProxy: boolean
   bootstrap: boolean
+  /** Postgres: a leader silent this long loses the lead (and notices before it runs anything). */
+  leaderLeaseMs: number
   publicUrl: string | null
   timeouts: { syncMs: number; asyncMs: number; broadcastMs: number; poolMs: number }
   /** Passive health on pools: this many consecutive failures eject a member for `ms` (0 failures: never). */
@@ -183,18 +199,27 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   ] as const) {
     if (!isValidCron(e[cron])) throw new ConfigError(`${cron}: expected a cron pattern such as "0 * * * * *"`)
   }
+  const sqlite = e.DATABASE_URL.startsWith('sqlite:') ? sqlitePath(e.DATABASE_URL) : './data/switchboard.db'
+  if (sqlite === null)
+    throw new ConfigError(
+      'DATABASE_URL: expected sqlite:PATH (sqlite:data/sb.db or sqlite://data/sb.db relative to the working directory, sqlite:///var/lib/sb.db absolute)',
+    )
   const database = e.DATABASE_URL.startsWith('postgres')
-    ? { kind: 'pg' as const, url: e.DATABASE_URL, poolSize: e.SWITCHBOARD_DB_POOL_SIZE }
+    ? {
+        kind: 'pg' as const,
+        url: e.DATABASE_URL,
+        poolSize: e.SWITCHBOARD_DB_POOL_SIZE,
+        timeoutMs: e.SWITCHBOARD_DB_TIMEOUT_MS,
+      }
     : {
         kind: 'sqlite' as const,
-        path: e.DATABASE_URL.startsWith('sqlite:') ? e.DATABASE_URL.slice(7) : './data/switchboard.db',
+        path: sqlite,
+        synchronous: e.SWITCHBOARD_SQLITE_SYNCHRONOUS.toLowerCase() as 'normal' | 'full',
       }
-  if (database.kind === 'sqlite' && database.path === '')
-    throw new ConfigError('DATABASE_URL: sqlite: needs a path')
   const masterKey = e.SWITCHBOARD_MASTER_KEY ? (decodeKey(e.SWITCHBOARD_MASTER_KEY) ?? undefined) : undefined
-  if (database.kind === 'pg' && !masterKey) {
+  if (database.kind === 'pg' && !masterKey && !e.SWITCHBOARD_MASTER_KEY_FILE) {
     throw new ConfigError(
-      'SWITCHBOARD_MASTER_KEY: required with Postgres (every instance must share it); generate one with `openssl rand -hex 32`',
+      'SWITCHBOARD_MASTER_KEY: required with Postgres (every instance must share it, or read it from SWITCHBOARD_MASTER_KEY_FILE); generate one with `openssl rand -hex 32`',
     )
   }
   return {
@@ -203,6 +228,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     database,
     adminToken: e.SWITCHBOARD_ADMIN_TOKEN,
     masterKey,
+    masterKeyFile: e.SWITCHBOARD_MASTER_KEY_FILE || null,
     previousMasterKeys: e.SWITCHBOARD_PREVIOUS_MASTER_KEYS.split(',')
       .filter(Boolean)
       .map((k) => decodeKey(k.trim())!),
@@ -210,7 +236,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.SWITCHBOARD_LOG_LEVEL,
     maxJsonBytes: e.SWITCHBOARD_MAX_JSON_BYTES,
     maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
-    shutdownGraceMs: e.SWITCHBOARD_SHUTDOWN_GRACE_SECONDS * 1000,
+    shutdownGraceMs: e.SWITCHBOARD_SHUTDOWN_GRACE_MS ?? e.SWITCHBOARD_SHUTDOWN_GRACE_SECONDS * 1000,
+    spoolDir:
+      e.SWITCHBOARD_SPOOL_DIR ||
+      (database.kind === 'pg'
+        ? './data/spool'
+        : database.path === ':memory:'
+          ? null
+          : join(dirname(database.path), 'spool')),
     activityFlushMs: e.SWITCHBOARD_ACTIVITY_FLUSH_SECONDS * 1000,
     tokenCacheMs: e.SWITCHBOARD_TOKEN_CACHE_SECONDS * 1000,
     presenceSweepCron: e.SWITCHBOARD_PRESENCE_SWEEP_CRON,
@@ -237,6 +270,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     allowedNetworks: e.SWITCHBOARD_ALLOWED_NETWORKS,
     trustProxy: e.SWITCHBOARD_TRUST_PROXY,
     bootstrap: e.SWITCHBOARD_BOOTSTRAP,
+    leaderLeaseMs: e.SWITCHBOARD_LEADER_LEASE_SECONDS * 1000,
     publicUrl: e.SWITCHBOARD_PUBLIC_URL ? e.SWITCHBOARD_PUBLIC_URL.replace(/\/$/, '') : null,
     timeouts: {
       syncMs: e.SWITCHBOARD_SYNC_TIMEOUT_MS,
@@ -261,6 +295,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     metrics: { token: e.SWITCHBOARD_METRICS_TOKEN, idLabels: e.SWITCHBOARD_METRICS_ID_LABELS },
     otel: otelConfig(e),
   }
+}
+
+/**
+ * The file a `sqlite:` URL names. `sqlite:PATH` and `sqlite://PATH` are relative to the working
+ * directory unless PATH starts with `/` (`sqlite:///var/lib/sb.db`); `sqlite::memory:` is an
+ * in-memory database. Null for what is not a file path: nothing, a directory, a query string.
+ */
+export function sqlitePath(url: string): string | null {
+  let path = url.slice('sqlite:'.length)
+  if (path.startsWith('//')) path = path.slice(2)
+  if (path === '' || path.endsWith('/') || /[?#]/.test(path) || path.includes('\u0000')) return null
+  return path
 }
 
 function isValidCron(pattern: string): boolean {

@@ -14,6 +14,7 @@ import type { ForwardingEngine } from './modules/forward/engine'
 import type { LaneCache } from './modules/groups/cache'
 import type { LaneGroup } from './modules/groups/lane'
 import type { Deliveries } from './modules/jobs/deliver'
+import type { OutcomeOutbox } from './modules/jobs/outcomes'
 import type { LanePool } from './modules/pools/lane'
 import type { PoolRuntime } from './modules/pools/runtime'
 import type { Heartbeats } from './modules/presence/heartbeats'
@@ -59,6 +60,8 @@ export interface Deps {
   deliveries: Deliveries
   /** Sends job callbacks from the outbox. */
   callbacks: CallbackWorker
+  /** Delivery outcomes the database could not take yet: retried, spooled at stop, replayed at start. */
+  outcomes: OutcomeOutbox
 }
 
 /** What every service verb receives beside its input; `trace` is the request's (lanes pass it to the engine). */

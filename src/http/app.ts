@@ -22,7 +22,9 @@ import { requestPlugin } from './request'
 /** The whole HTTP surface, composed from one Elysia instance per domain. */
 export function createApp(deps: Deps) {
   return new Elysia({
-    serve: { maxRequestBodySize: deps.config.maxBodyBytes, idleTimeout: 255 },
+    // reusePort off (Elysia turns it on): a second instance on a port in use must fail to
+    // start, not silently share its traffic.
+    serve: { maxRequestBodySize: deps.config.maxBodyBytes, idleTimeout: 255, reusePort: false },
     websocket: {
       // Our own limit (SWITCHBOARD_WS_MAX_BUFFER_BYTES) closes a slow socket first; Bun's,
       // above it, would drop frames silently, which must never happen.

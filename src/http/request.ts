@@ -84,7 +84,14 @@ export function requestPlugin(deps: Deps) {
       set.headers['x-request-id'] = meta.id
       // Requests without a credential are limited per client IP (credentials are limited where
       // they are used; a stream's ?token= counts against the IP only when it fails).
-      if (!headers.has('authorization') && !headers.has('x-api-key') && !hasStreamToken(request)) {
+      // Probes (load balancer, orchestrator, Prometheus) are never limited: a burst of bad
+      // requests from the same address must not make a health check see 429.
+      if (
+        !isProbe(request.url) &&
+        !headers.has('authorization') &&
+        !headers.has('x-api-key') &&
+        !hasStreamToken(request)
+      ) {
         limitByIp(deps, request)
       }
     })
@@ -156,6 +163,15 @@ export function countRefusal(deps: Pick<Deps, 'metrics'>, scope: 'ip' | 'proxy')
 }
 const refusals = (deps: Pick<Deps, 'metrics'>) =>
   deps.metrics.counter('switchboard_rate_limited_total', 'Requests refused by a rate limit, by scope')
+
+const PROBES = new Set(['/healthz', '/readyz', '/metrics'])
+
+function isProbe(url: string) {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  if (start === -1) return false
+  const q = url.indexOf('?', start)
+  return PROBES.has(q === -1 ? url.slice(start) : url.slice(start, q))
+}
 
 /** A WebSocket upgrade carrying `?token=`: many agents behind one NAT may reconnect at once. */
 function hasStreamToken(request: Request) {

@@ -104,21 +104,24 @@ function registerDatabaseMetrics(deps: Deps) {
 
   let up: number | null = null
   m.beforeScrape(async () => {
-    up = await pingWithin(deps, 1000)
+    up = await writableWithin(deps, 1000)
   })
-  m.gauge('switchboard_db_up', 'Whether the database answered a ping within 1 s at the last scrape', () =>
-    up === null ? [] : [[labels, up]],
+  m.gauge(
+    'switchboard_db_up',
+    'Whether the database could take a write at the last scrape (the readiness check, within 1 s)',
+    () => (up === null ? [] : [[labels, up]]),
   )
 }
 
-async function pingWithin(deps: Pick<Deps, 'db'>, ms: number): Promise<number> {
+/** 1 when the database takes a write now (what /readyz asks), 0 when it is down, faulted or late. */
+async function writableWithin(deps: Pick<Deps, 'db'>, ms: number): Promise<number> {
   let timer: ReturnType<typeof setTimeout> | undefined
   try {
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('timeout')), ms)
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), ms)
     })
-    await Promise.race([deps.db.ping(), late])
-    return 1
+    const fault = await Promise.race([deps.db.readiness(), late])
+    return fault === null ? 1 : 0
   } catch {
     return 0
   } finally {

@@ -10,12 +10,21 @@ import {
   CreatedWorkspace,
   CreateKeyBody,
   CreateWorkspaceBody,
+  IssuedKey,
   KeyList,
   RevokedKey,
   Workspace,
   WorkspaceList,
 } from './model'
-import { createKey, createWorkspace, getWorkspace, listKeys, listWorkspaces, revokeKey } from './service'
+import {
+  createKey,
+  createWorkspace,
+  getWorkspace,
+  issueWorkspaceKey,
+  listKeys,
+  listWorkspaces,
+  revokeKey,
+} from './service'
 
 export const workspaceRoutes = (deps: Deps) =>
   new Elysia({ prefix: '/api', tags: ['workspaces'] })
@@ -41,6 +50,28 @@ export const workspaceRoutes = (deps: Deps) =>
       response: responses({ 200: WorkspaceList }, [400, 401, 403]),
       detail: { operationId: 'listWorkspaces', summary: 'List workspaces (admin)' },
     })
+    .post(
+      '/workspaces/:id/keys',
+      ({ ctx, params, body, set }) => {
+        set.status = 201
+        return issueWorkspaceKey({
+          deps: ctx.deps,
+          actor: ctx.actor,
+          input: { workspaceId: params.id, ...body },
+        })
+      },
+      {
+        asAdmin: true,
+        params: IdParams,
+        body: CreateKeyBody,
+        parse: 'json',
+        response: responses({ 201: IssuedKey }, [400, 401, 403, 404]),
+        detail: {
+          summary: 'Issue a new key for an existing workspace (admin): the way back when its keys are lost',
+          operationId: 'issueWorkspaceKey',
+        },
+      },
+    )
     .get('/workspace', ({ ctx }) => getWorkspace({ ctx }), {
       asWorkspace: true,
       response: responses({ 200: Workspace }, [401, 403]),

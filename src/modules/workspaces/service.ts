@@ -110,12 +110,47 @@ export async function createKey({
   ctx: Ctx<WorkspaceActor>
   input: { name: string; expiresInSeconds?: number | undefined }
 }) {
-  const { deps, actor } = ctx
+  return insertKey(ctx.deps, ctx.actor, ctx.actor.workspaceId, input)
+}
+
+/**
+ * A new key for an existing workspace, issued by the operator (admin route, or the CLI with
+ * database access): the way back in when every key of a workspace is lost. Old keys stay
+ * valid; revoke them with the new one.
+ */
+export async function issueWorkspaceKey({
+  deps,
+  actor,
+  input,
+}: {
+  deps: Deps
+  actor: AdminActor
+  input: { workspaceId?: string; workspaceName?: string; name: string; expiresInSeconds?: number | undefined }
+}) {
+  const { workspaces } = deps.db.t
+  const [row] = await deps.db.orm
+    .select()
+    .from(workspaces)
+    .where(
+      input.workspaceId !== undefined
+        ? eq(workspaces.id, input.workspaceId)
+        : eq(workspaces.name, input.workspaceName ?? ''),
+    )
+  if (!row) throw notFound('Workspace')
+  return { workspace: workspaceView(row), ...(await insertKey(deps, actor, row.id, input)) }
+}
+
+async function insertKey(
+  deps: Deps,
+  actor: WorkspaceActor | AdminActor,
+  workspaceId: string,
+  input: { name: string; expiresInSeconds?: number | undefined },
+) {
   const now = deps.clock.now()
   const apiKey = generateSecret('workspace')
   const row = {
     id: newId(),
-    workspaceId: actor.workspaceId,
+    workspaceId,
     name: input.name,
     prefix: displayPrefix(apiKey),
     hash: hashSecret(apiKey),
@@ -126,7 +161,7 @@ export async function createKey({
   await deps.db.tx(async (tx) => {
     await tx.insert(deps.db.t.workspaceKeys).values(row)
     await recordAudit(deps, tx, {
-      workspaceId: actor.workspaceId,
+      workspaceId,
       action: 'workspace_key_created',
       actor,
       metadata: {

@@ -47,6 +47,7 @@ export class LiveHub {
   private readonly framesSent
   private readonly framesDropped: CounterSeries
   private readonly closes
+  private readonly slow
 
   constructor(private readonly deps: Deps) {
     this.presence = new SocketPresence(deps)
@@ -65,6 +66,10 @@ export class LiveHub {
       )
       .series()
     this.closes = deps.metrics.counter('switchboard_ws_closed_total', 'WebSockets closed, by close code')
+    this.slow = deps.metrics.counter(
+      'switchboard_ws_slow_consumers_total',
+      'Sockets that fell behind (closed with 4008 once their backlog drains)',
+    )
     deps.metrics.gauge('switchboard_ws_connections', 'Open WebSockets by credential kind', () => {
       const n = { workspace: 0, agent: 0, pending: 0 }
       for (const s of this.sessions) n[s.actor?.kind ?? 'pending']++
@@ -80,13 +85,17 @@ export class LiveHub {
       raw.close(CLOSE.goingAway, 'server shutting down')
       return
     }
-    const s = new Session(raw, {
-      maxBufferBytes: this.deps.config.live.maxBufferBytes,
-      onCommandDelivered: (id) => this.noteDelivered(id),
-      onDropped: (n) => {
-        this.framesDropped.value += n
+    const s = new Session(
+      raw,
+      {
+        maxBufferBytes: this.deps.config.live.maxBufferBytes,
+        onCommandDelivered: (id) => this.noteDelivered(id),
+        onDropped: (n) => {
+          this.framesDropped.value += n
+        },
       },
-    })
+      () => this.slow.inc(),
+    )
     this.sockets.set(raw, s)
     this.sessions.add(s)
     this.startTimers()
@@ -104,13 +113,14 @@ export class LiveHub {
     return this.sockets.get(raw)
   }
 
-  /** The auth frame's credential was accepted. */
+  /** The auth frame's credential was accepted. A session is authenticated once. */
   authenticated(
     s: Session,
     credential: StreamCredential,
     since: number | undefined,
     types: string[] | undefined,
   ) {
+    if (s.actor) return
     s.started = this.begin(s, credential, since, types)
   }
 
