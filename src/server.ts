@@ -10,6 +10,7 @@ import { decodeKeyOrNull, Sealer } from './lib/crypto'
 import { writeFileAtomic } from './lib/files'
 import { createLogger, type Logger } from './lib/log'
 import { Registry } from './lib/metrics'
+import { listenOrigin } from './lib/origin'
 import { createOutboundClient } from './lib/outbound/client'
 import { RateLimiter } from './lib/ratelimit'
 import { type Leadership, PgLeader, soleLeader } from './lib/schedule/leader'
@@ -32,7 +33,9 @@ import { PoolRuntime } from './modules/pools/runtime'
 import { Heartbeats } from './modules/presence/heartbeats'
 import { cronIntervalMs } from './modules/presence/rules'
 import { sweepPresence } from './modules/presence/service'
+import { RelayMeter } from './modules/relays/relay'
 import { registerServiceMetrics } from './modules/service/metrics'
+import { purgeSessions } from './modules/sessions/service'
 import { ActivityTracker } from './modules/tokens/activity'
 import { CredentialResolver } from './modules/tokens/resolve'
 import { bootstrapDefaultWorkspace } from './modules/workspaces/service'
@@ -80,7 +83,10 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     limits: {
       proxy: new RateLimiter(config.rateLimits.proxy.perSecond, config.rateLimits.proxy.burst),
       ip: new RateLimiter(config.rateLimits.ip.perSecond, config.rateLimits.ip.burst),
+      relayIp: new RateLimiter(config.rateLimits.relayIp.perSecond, config.rateLimits.relayIp.burst),
+      relayAgent: new RateLimiter(config.rateLimits.relayAgent.perSecond, config.rateLimits.relayAgent.burst),
     },
+    listenUrl: null,
     routes,
     forward: new ForwardingEngine({
       outbound,
@@ -92,6 +98,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     poolCache: new LaneCache(bus, (note) => note.poolId),
     poolRuntime: new PoolRuntime(config, metrics),
     deliveries: new Deliveries(),
+    relayMeter: new RelayMeter(metrics, log),
   }
   deps.live = new LiveHub(deps)
   deps.callbacks = new CallbackWorker(deps)
@@ -162,6 +169,7 @@ export function scheduledJobs(deps: Deps): ScheduledJob[] {
     { name: 'message-purge', pattern: config.messages.purgeCron, run: () => purgeExpiredMessages(deps) },
     // Deadlines are hours long; failing a job up to 30 s late is fine.
     { name: 'job-deadline-sweep', pattern: '*/30 * * * * *', run: () => sweepJobDeadlines(deps) },
+    { name: 'session-purge', pattern: '15 */10 * * * *', run: () => purgeSessions(deps) },
   ]
 }
 
@@ -223,6 +231,7 @@ export async function startServer(
     )
   }
   const server = app.server!
+  deps.listenUrl = listenOrigin(config.host, server.port ?? config.port)
   deps.activity.start(config.activityFlushMs)
   deps.heartbeats.start(1000)
   const scheduler = startSchedules(deps)

@@ -33,6 +33,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     // Suites share one client address under app.handle; rate-limit tests turn these back on.
     SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: '0',
     SWITCHBOARD_RATE_LIMIT_PROXY_PER_SECOND: '0',
+    SWITCHBOARD_RATE_LIMIT_RELAY_IP_PER_SECOND: '0',
+    SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_PER_SECOND: '0',
     // Upstream agents in tests are local servers.
     SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8',
     ...env,

@@ -79,7 +79,7 @@ describe('forwarding engine: send', () => {
   })
 
   test('an answer that stops streaming is cut after the idle time; what came before it arrived', async () => {
-    const ends: { error: unknown; bytes: number }[] = []
+    const ends: { status: number | null; error: unknown; bytes: number }[] = []
     const sent = await forward.send(to('/stall'), get, {
       ...call,
       rules,
@@ -140,7 +140,7 @@ describe('forwarding engine: send', () => {
   })
 
   test('the end hook runs once, with the bytes of a complete answer and no error', async () => {
-    const ends: { error: unknown; bytes: number }[] = []
+    const ends: { status: number | null; error: unknown; bytes: number }[] = []
     const sent = await forward.send(to('/'), get, {
       ...call,
       rules,
@@ -149,7 +149,7 @@ describe('forwarding engine: send', () => {
     })
     expect(sent.ok).toBe(true)
     if (sent.ok) expect(await sent.response.text()).toBe('hello world')
-    expect(ends).toEqual([{ error: null, bytes: 11 }])
+    expect(ends).toEqual([{ status: 200, error: null, bytes: 11 }])
   })
 
   test('a path that would leave the destination is refused before anything is sent', async () => {

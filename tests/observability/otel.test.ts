@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test'
+import OpenAI from 'openai'
 import { LANE_HEADERS } from '../../src/modules/forward/headers'
 import { checkEndpoint } from '../../src/modules/health/check'
 import { liveServer } from '../helpers'
@@ -173,6 +174,40 @@ describe('OpenTelemetry export', () => {
       'switchboard.lane': 'relay',
       'switchboard.protocol': 'openai',
     })
+  })
+
+  test('the OpenAI relay: a chat call is a GenAI span named for its model, under the relay’s server span', async () => {
+    const reg = await sb.call('POST', '/api/agents', {
+      token: ws.key,
+      body: {
+        name: 'llm',
+        endpointUrl: `${agent.url}/elsewhere`,
+        externalInvocation: true,
+        protocols: { openai: { enabled: true, url: `${agent.url}/llm` } },
+      },
+    })
+    expect(reg.status).toBe(201)
+    const client = new OpenAI({
+      baseURL: `${sb.url}/relay/${reg.body.agent.permanentId}/openai/v1`,
+      apiKey: 'sk-client-key-never-exported',
+      maxRetries: 0,
+      defaultHeaders: { traceparent: `00-${'d'.repeat(32)}-${CALLER_SPAN}-01` },
+    })
+    await client.embeddings.create({ model: 'embed-small-1', input: 'hello' }).catch(() => {})
+    const server = await spanWhere('the relay call', (s) => s.kind === SERVER && s.traceId === 'd'.repeat(32))
+    expect(server.name).toBe('POST /relay/:permanentId/openai/*')
+    const hop = await spanWhere('the model call', (s) => s.parentSpanId === server.spanId)
+    expect(hop.name).toBe('embeddings embed-small-1')
+    expect(hop.attributes).toMatchObject({
+      'gen_ai.operation.name': 'embeddings',
+      'gen_ai.request.model': 'embed-small-1',
+      'gen_ai.provider.name': 'openai',
+      'switchboard.lane': 'relay',
+      'switchboard.protocol': 'openai',
+      'url.full': `${agent.url}/llm/v1/embeddings`,
+    })
+    expect(parts(agent.at('/llm/v1/embeddings')[0]!.headers.traceparent).spanId).toBe(hop.spanId)
+    expect(JSON.stringify(receiver.spans)).not.toContain('sk-client-key')
   })
 
   test('no credential, token or key is an attribute', () => {

@@ -164,6 +164,44 @@ describe('trace context on every lane', () => {
   })
 })
 
+describe('trace context on the relays', () => {
+  test('an outside client’s traceparent reaches the agent through the relay, under a new parent', async () => {
+    const reg = await sb.call('POST', '/api/agents', {
+      token: ws.key,
+      body: {
+        name: 'relayed',
+        endpointUrl: `${agent.url}/relayed`,
+        externalInvocation: true,
+        protocols: { openai: { enabled: true, url: `${agent.url}/relayed-openai` } },
+      },
+    })
+    expect(reg.status).toBe(201)
+    const res = await fetch(`${sb.url}/relay/${reg.body.agent.permanentId}/openai/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...withTrace },
+      body: JSON.stringify({ model: 'm', messages: [] }),
+    })
+    expect(res.status).toBe(200)
+    const up = parts(agent.at('/relayed-openai/v1/chat/completions')[0]!.headers.traceparent)
+    expect(up.traceId).toBe(TRACE_ID)
+    expect(up.spanId).not.toBe(CALLER_SPAN)
+    const line = await lineOf(res.headers.get('x-request-id')!)
+    expect(line.upstream).toEqual([
+      {
+        lane: 'relay',
+        agent: reg.body.agent.permanentId,
+        status: 200,
+        outcome: '2xx',
+        ms: expect.any(Number),
+      },
+    ])
+    const metrics = await (await fetch(`${sb.url}/metrics`)).text()
+    expect(metrics).toMatch(
+      /switchboard_upstream_requests_total\{lane="relay",outcome="2xx",protocol="openai"\} [1-9]/,
+    )
+  })
+})
+
 describe('trace context through async jobs', () => {
   test('the delivery and the callback carry the caller’s trace; the job view names it', async () => {
     const { caller, conn } = await connected(sb.call, ws.key, { endpointUrl: `${agent.url}/async-ok` })
