@@ -192,14 +192,14 @@ export async function startSwitchboard(
     if (i > 600 || proc.exitCode !== null) throw new Error(`Switchboard on ${url} never became healthy`)
     await Bun.sleep(50)
   }
-  const post = async (path: string, token: string, body: unknown) => {
+  const post = async <T = any>(path: string, token: string, body: unknown): Promise<T> => {
     const r = await fetch(`${url}${path}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     })
     if (!r.ok) throw new Error(`POST ${path}: ${r.status} ${await r.text()}`)
-    return r.json()
+    return (await r.json()) as T
   }
   const stop = async () => {
     proc.kill('SIGTERM')
@@ -270,7 +270,8 @@ export async function rounds(contenders: Contender[], connections: number, o: { 
       const opts = { connections, script: c.script, pids: c.pids }
       await wrk(c.url, { ...opts, seconds: 2 })
       const res = await wrk(c.url, { ...opts, seconds: o.seconds ?? SECONDS })
-      ;(runs[c.name] ??= []).push(res)
+      runs[c.name] ??= []
+      runs[c.name]!.push(res)
       console.log(`  round ${r + 1}  ${c.name.padEnd(28)} ${fmt(res)}`)
     }
   }

@@ -10,6 +10,7 @@ import { decodeKeyOrNull, Sealer } from './lib/crypto'
 import { writeFileAtomic } from './lib/files'
 import { createLogger, type Logger } from './lib/log'
 import { Registry } from './lib/metrics'
+import { listenOrigin } from './lib/origin'
 import { createOutboundClient } from './lib/outbound/client'
 import { RateLimiter } from './lib/ratelimit'
 import { type Leadership, PgLeader, soleLeader } from './lib/schedule/leader'
@@ -30,7 +31,9 @@ import { PoolRuntime } from './modules/pools/runtime'
 import { Heartbeats } from './modules/presence/heartbeats'
 import { cronIntervalMs } from './modules/presence/rules'
 import { sweepPresence } from './modules/presence/service'
+import { RelayMeter } from './modules/relays/relay'
 import { registerServiceMetrics } from './modules/service/service'
+import { purgeSessions } from './modules/sessions/service'
 import { ActivityTracker } from './modules/tokens/activity'
 import { CredentialResolver } from './modules/tokens/resolve'
 import { bootstrapDefaultWorkspace } from './modules/workspaces/service'
@@ -49,13 +52,14 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const sealer = new Sealer(masterKey(config, log), config.previousMasterKeys)
   const outbound = createOutboundClient({ allowedNetworks: config.allowedNetworks })
   const routes = new RouteDirectory({ db, sealer, bus, log })
+  const metrics = new Registry()
   const deps: Deps = {
     config,
     db,
     clock,
     log,
     sealer,
-    metrics: new Registry(),
+    metrics,
     credentials: new CredentialResolver(db, clock, config, bus),
     activity: new ActivityTracker(db, clock, log),
     heartbeats: new Heartbeats(db, log, bus),
@@ -75,13 +79,17 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     limits: {
       proxy: new RateLimiter(config.rateLimits.proxy.perSecond, config.rateLimits.proxy.burst),
       ip: new RateLimiter(config.rateLimits.ip.perSecond, config.rateLimits.ip.burst),
+      relayIp: new RateLimiter(config.rateLimits.relayIp.perSecond, config.rateLimits.relayIp.burst),
+      relayAgent: new RateLimiter(config.rateLimits.relayAgent.perSecond, config.rateLimits.relayAgent.burst),
     },
+    listenUrl: null,
     routes,
     forward: new ForwardingEngine({ outbound, routes }),
     groupCache: new LaneCache(bus, (note) => note.groupId),
     poolCache: new LaneCache(bus, (note) => note.poolId),
     poolRuntime: new PoolRuntime(config),
     deliveries: new Deliveries(),
+    relayMeter: new RelayMeter(metrics, log),
   }
   deps.live = new LiveHub(deps)
   deps.callbacks = new CallbackWorker(deps)
@@ -152,6 +160,7 @@ export function scheduledJobs(deps: Deps): ScheduledJob[] {
     { name: 'message-purge', pattern: config.messages.purgeCron, run: () => purgeExpiredMessages(deps) },
     // Deadlines are hours long; failing a job up to 30 s late is fine.
     { name: 'job-deadline-sweep', pattern: '*/30 * * * * *', run: () => sweepJobDeadlines(deps) },
+    { name: 'session-purge', pattern: '15 */10 * * * *', run: () => purgeSessions(deps) },
   ]
 }
 
@@ -213,6 +222,7 @@ export async function startServer(
     )
   }
   const server = app.server!
+  deps.listenUrl = listenOrigin(config.host, server.port ?? config.port)
   deps.activity.start(config.activityFlushMs)
   deps.heartbeats.start(1000)
   const scheduler = startSchedules(deps)
