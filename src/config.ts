@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path'
 import { Cron } from 'croner'
 import { z } from 'zod'
 import { decodeKeyOrNull as decodeKey } from './lib/crypto'
+import { OTEL_SETTINGS, type OtelConfig, otelConfig } from './lib/trace/config'
 
 /**
  * Every setting Switchboard reads from the environment, parsed once at start.
@@ -113,10 +114,23 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_RATE_LIMIT_PROXY_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
   SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
   SWITCHBOARD_RATE_LIMIT_IP_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  SWITCHBOARD_RELAY_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(3_600_000),
+  SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(300_000),
+  SWITCHBOARD_RELAY_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(4_294_967_295).default(16_777_216),
+  SWITCHBOARD_RATE_LIMIT_RELAY_IP_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
+  SWITCHBOARD_RATE_LIMIT_RELAY_IP_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(50),
+  SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
   SWITCHBOARD_BOOTSTRAP: bool(true),
   SWITCHBOARD_SESSION_IDLE_SECONDS: seconds(28_800, 60, 2_592_000),
   SWITCHBOARD_SESSION_MAX_SECONDS: seconds(86_400, 60, 2_592_000),
   SWITCHBOARD_LEADER_LEASE_SECONDS: seconds(15, 2, 30),
+  SWITCHBOARD_METRICS_TOKEN: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().min(32, 'must be at least 32 characters').optional(),
+  ),
+  SWITCHBOARD_METRICS_ID_LABELS: bool(false),
+  ...OTEL_SETTINGS,
 })
 
 export type Config = {
@@ -162,12 +176,24 @@ export type Config = {
   bufferedBodyBytes: number
   jobDeadlineMs: number
   callbackRetryScale: number
+  /** The external relays: the whole exchange, no byte in either direction, the request body. */
+  relay: { timeoutMs: number; idleMs: number; maxBodyBytes: number }
   rateLimits: {
     proxy: { perSecond: number; burst: number }
     ip: { perSecond: number; burst: number }
+    relayIp: { perSecond: number; burst: number }
+    relayAgent: { perSecond: number; burst: number }
   }
   /** Console sign-ins: ended after `idleMs` without a request, and `maxMs` after sign-in at the latest. */
   sessions: { idleMs: number; maxMs: number }
+  metrics: {
+    /** When set, `/metrics` takes `Authorization: Bearer <token>` and nothing else. */
+    token: string | undefined
+    /** Agent and workspace ids as labels of the upstream metrics (unbounded: off by default). */
+    idLabels: boolean
+  }
+  /** OpenTelemetry export, from the standard OTEL_* variables; null: nothing is exported. */
+  otel: OtelConfig | null
 }
 
 export class ConfigError extends Error {}
@@ -277,17 +303,32 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     bufferedBodyBytes: e.SWITCHBOARD_BUFFERED_BODY_BYTES,
     jobDeadlineMs: e.SWITCHBOARD_JOB_DEADLINE_SECONDS * 1000,
     callbackRetryScale: e.SWITCHBOARD_CALLBACK_RETRY_SCALE,
+    relay: {
+      timeoutMs: e.SWITCHBOARD_RELAY_TIMEOUT_MS,
+      idleMs: e.SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS,
+      maxBodyBytes: e.SWITCHBOARD_RELAY_MAX_BODY_BYTES,
+    },
     rateLimits: {
       proxy: {
         perSecond: e.SWITCHBOARD_RATE_LIMIT_PROXY_PER_SECOND,
         burst: e.SWITCHBOARD_RATE_LIMIT_PROXY_BURST,
       },
       ip: { perSecond: e.SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND, burst: e.SWITCHBOARD_RATE_LIMIT_IP_BURST },
+      relayIp: {
+        perSecond: e.SWITCHBOARD_RATE_LIMIT_RELAY_IP_PER_SECOND,
+        burst: e.SWITCHBOARD_RATE_LIMIT_RELAY_IP_BURST,
+      },
+      relayAgent: {
+        perSecond: e.SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_PER_SECOND,
+        burst: e.SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_BURST,
+      },
     },
     sessions: {
       idleMs: e.SWITCHBOARD_SESSION_IDLE_SECONDS * 1000,
       maxMs: e.SWITCHBOARD_SESSION_MAX_SECONDS * 1000,
     },
+    metrics: { token: e.SWITCHBOARD_METRICS_TOKEN, idLabels: e.SWITCHBOARD_METRICS_ID_LABELS },
+    otel: otelConfig(e),
   }
 }
 

@@ -6,6 +6,7 @@ import type { Logger } from './lib/log'
 import type { Registry } from './lib/metrics'
 import type { OutboundClient } from './lib/outbound/client'
 import type { RateLimiter } from './lib/ratelimit'
+import type { Trace, Tracer } from './lib/trace/tracer'
 import type { CallbackWorker } from './modules/callbacks/worker'
 import type { EventBus } from './modules/events/bus'
 import type { RouteDirectory } from './modules/forward/directory'
@@ -18,6 +19,7 @@ import type { LanePool } from './modules/pools/lane'
 import type { PoolRuntime } from './modules/pools/runtime'
 import type { Heartbeats } from './modules/presence/heartbeats'
 import type { PresencePolicy } from './modules/presence/rules'
+import type { RelayMeter } from './modules/relays/relay'
 import type { ActivityTracker } from './modules/tokens/activity'
 import type { Actor } from './modules/tokens/actor'
 import type { CredentialResolver } from './modules/tokens/resolve'
@@ -31,6 +33,8 @@ export interface Deps {
   log: Logger
   sealer: Sealer
   metrics: Registry
+  /** Trace context for every unit of work; spans exported when OTEL_* configures it. */
+  tracer: Tracer
   credentials: CredentialResolver
   activity: ActivityTracker
   heartbeats: Heartbeats
@@ -42,8 +46,13 @@ export interface Deps {
   instanceId: string
   /** The open WebSockets of this instance and the reader that feeds them. */
   live: LiveHub
-  /** Per credential on the proxy lanes; per client IP for unauthenticated requests and failed credentials. */
-  limits: { proxy: RateLimiter; ip: RateLimiter }
+  /**
+   * Per credential on the proxy lanes; per client IP for unauthenticated requests and failed
+   * credentials; the relays per client IP and per agent, on limits of their own.
+   */
+  limits: { proxy: RateLimiter; ip: RateLimiter; relayIp: RateLimiter; relayAgent: RateLimiter }
+  /** Where this instance listens (set once it does): relay cards name it when no public URL is set. */
+  listenUrl: string | null
   /** The proxy's read model of agents and connections (credentials unsealed), kept fresh by bus notes. */
   routes: RouteDirectory
   /** The one way to call an agent: every lane, the relays and the async delivery send through it. */
@@ -59,7 +68,9 @@ export interface Deps {
   callbacks: CallbackWorker
   /** Delivery outcomes the database could not take yet: retried, spooled at stop, replayed at start. */
   outcomes: OutcomeOutbox
+  /** A metric and a log line per relayed call. */
+  relayMeter: RelayMeter
 }
 
-/** What every service verb receives beside its input. */
-export type Ctx<A extends Actor = Actor> = { deps: Deps; actor: A; requestId: string }
+/** What every service verb receives beside its input; `trace` is the request's (lanes pass it to the engine). */
+export type Ctx<A extends Actor = Actor> = { deps: Deps; actor: A; requestId: string; trace: Trace }

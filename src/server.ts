@@ -10,16 +10,19 @@ import { decodeKeyOrNull, Sealer } from './lib/crypto'
 import { writeFileAtomic } from './lib/files'
 import { createLogger, type Logger } from './lib/log'
 import { Registry } from './lib/metrics'
+import { listenOrigin } from './lib/origin'
 import { createOutboundClient } from './lib/outbound/client'
 import { RateLimiter } from './lib/ratelimit'
 import { type Leadership, PgLeader, soleLeader } from './lib/schedule/leader'
 import { type ScheduledJob, Scheduler } from './lib/schedule/scheduler'
+import { createTracer } from './lib/trace/tracer'
 import { CallbackWorker } from './modules/callbacks/worker'
 import { type EventBus, LocalBus } from './modules/events/bus'
 import { PgBus } from './modules/events/pg-bus'
 import { sweepEventRetention } from './modules/events/retention'
 import { RouteDirectory } from './modules/forward/directory'
 import { ForwardingEngine } from './modules/forward/engine'
+import { UpstreamMeter } from './modules/forward/meter'
 import { LaneCache } from './modules/groups/cache'
 import { runHealthSweep } from './modules/health/sweep'
 import { sweepJobDeadlines } from './modules/jobs/deadline'
@@ -30,7 +33,8 @@ import { PoolRuntime } from './modules/pools/runtime'
 import { Heartbeats } from './modules/presence/heartbeats'
 import { cronIntervalMs } from './modules/presence/rules'
 import { sweepPresence } from './modules/presence/service'
-import { registerServiceMetrics } from './modules/service/service'
+import { RelayMeter } from './modules/relays/relay'
+import { registerServiceMetrics } from './modules/service/metrics'
 import { purgeSessions } from './modules/sessions/service'
 import { ActivityTracker } from './modules/tokens/activity'
 import { CredentialResolver } from './modules/tokens/resolve'
@@ -50,13 +54,16 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const sealer = new Sealer(masterKey(config, log), config.previousMasterKeys)
   const outbound = createOutboundClient({ allowedNetworks: config.allowedNetworks })
   const routes = new RouteDirectory({ db, sealer, bus, log })
+  const metrics = new Registry()
+  const tracer = await createTracer(config.otel, pkg.version, instanceId)
   const deps: Deps = {
     config,
     db,
     clock,
     log,
     sealer,
-    metrics: new Registry(),
+    metrics,
+    tracer,
     credentials: new CredentialResolver(db, clock, config, bus),
     activity: new ActivityTracker(db, clock, log),
     heartbeats: new Heartbeats(db, log, bus),
@@ -76,13 +83,22 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     limits: {
       proxy: new RateLimiter(config.rateLimits.proxy.perSecond, config.rateLimits.proxy.burst),
       ip: new RateLimiter(config.rateLimits.ip.perSecond, config.rateLimits.ip.burst),
+      relayIp: new RateLimiter(config.rateLimits.relayIp.perSecond, config.rateLimits.relayIp.burst),
+      relayAgent: new RateLimiter(config.rateLimits.relayAgent.perSecond, config.rateLimits.relayAgent.burst),
     },
+    listenUrl: null,
     routes,
-    forward: new ForwardingEngine({ outbound, routes }),
+    forward: new ForwardingEngine({
+      outbound,
+      routes,
+      tracer,
+      meter: new UpstreamMeter(metrics, config.metrics.idLabels),
+    }),
     groupCache: new LaneCache(bus, (note) => note.groupId),
     poolCache: new LaneCache(bus, (note) => note.poolId),
-    poolRuntime: new PoolRuntime(config),
+    poolRuntime: new PoolRuntime(config, metrics),
     deliveries: new Deliveries(),
+    relayMeter: new RelayMeter(metrics, log),
   }
   deps.live = new LiveHub(deps)
   deps.callbacks = new CallbackWorker(deps)
@@ -215,6 +231,7 @@ export async function startServer(
     )
   }
   const server = app.server!
+  deps.listenUrl = listenOrigin(config.host, server.port ?? config.port)
   deps.activity.start(config.activityFlushMs)
   deps.heartbeats.start(1000)
   const scheduler = startSchedules(deps)
@@ -279,6 +296,8 @@ export async function startServer(
       await within('final heartbeat flush', deps.heartbeats.stop())
       stopCaches(deps)
       await within('closing the database', deps.db.close())
+      // Spans still queued go out before the process ends (bounded by the exporter's timeout).
+      await within('exporting spans', deps.tracer.shutdown(), Math.max(left(), 2000))
       deps.log.info('stopped', { ms: Math.round(grace - left()) })
     })()
     return stopping

@@ -12,6 +12,7 @@ import { messageRoutes } from '../modules/messages/routes'
 import { poolRoutes } from '../modules/pools/routes'
 import { presenceRoutes } from '../modules/presence/routes'
 import { proxyRoutes } from '../modules/proxy/routes'
+import { relayRoutes } from '../modules/relays/routes'
 import { serviceRoutes } from '../modules/service/routes'
 import { sessionRoutes } from '../modules/sessions/routes'
 import { tokenRoutes } from '../modules/tokens/routes'
@@ -57,6 +58,7 @@ export function createApp(deps: Deps) {
     .use(groupRoutes(deps))
     .use(poolRoutes(deps))
     .use(proxyRoutes(deps))
+    .use(relayRoutes(deps))
     .use(jobRoutes(deps))
     .use(consoleRoutes())
 }
