@@ -71,6 +71,11 @@ export const SECURITY_SCHEMES = {
     description: 'A workspace key (wk_…); x-api-key also works',
   },
   agentToken: { type: 'http', scheme: 'bearer', description: 'An agent token (tk_… or pre-generated)' },
+  metricsToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'SWITCHBOARD_METRICS_TOKEN: only for GET /metrics, and only when it is set',
+  },
   consoleSession: {
     type: 'apiKey',
     in: 'cookie',
