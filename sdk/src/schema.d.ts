@@ -1037,7 +1037,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/relay/{permanentId}/a2a/*": {
+    "/relay/{permanentId}/a2a/{path}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1093,7 +1093,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/relay/{permanentId}/openai/*": {
+    "/relay/{permanentId}/openai/{path}": {
         parameters: {
             query?: never;
             header?: never;
@@ -9707,7 +9707,7 @@ export interface operations {
             header?: never;
             path: {
                 permanentId: string;
-                "*": string;
+                path: string;
             };
             cookie?: never;
         };
@@ -9813,7 +9813,7 @@ export interface operations {
             header?: never;
             path: {
                 permanentId: string;
-                "*": string;
+                path: string;
             };
             cookie?: never;
         };
@@ -9924,7 +9924,7 @@ export interface operations {
             header?: never;
             path: {
                 permanentId: string;
-                "*": string;
+                path: string;
             };
             cookie?: never;
         };
@@ -10349,7 +10349,7 @@ export interface operations {
             header?: never;
             path: {
                 permanentId: string;
-                "*": string;
+                path: string;
             };
             cookie?: never;
         };
@@ -10455,7 +10455,7 @@ export interface operations {
             header?: never;
             path: {
                 permanentId: string;
-                "*": string;
+                path: string;
             };
             cookie?: never;
         };
@@ -10566,7 +10566,7 @@ export interface operations {
             header?: never;
             path: {
                 permanentId: string;
-                "*": string;
+                path: string;
             };
             cookie?: never;
         };
@@ -10677,7 +10677,7 @@ export interface operations {
             header?: never;
             path: {
                 permanentId: string;
-                "*": string;
+                path: string;
             };
             cookie?: never;
         };
@@ -10783,7 +10783,7 @@ export interface operations {
             header?: never;
             path: {
                 permanentId: string;
-                "*": string;
+                path: string;
             };
             cookie?: never;
         };
