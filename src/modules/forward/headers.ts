@@ -71,6 +71,33 @@ export const TRANSPARENT_HEADERS = {
 }
 
 /**
+ * A third-party API called on an agent's behalf (app connections): the caller's own headers go
+ * up (the app's API may need them) but never a credential, cookie, host or forwarding header —
+ * the connection's credential is the only one; the answer's headers come back except cookies,
+ * connection framing and the length and encoding of a body that is read, decoded and re-shaped.
+ */
+export const APP_HEADERS = {
+  request: {
+    drop: new Set([
+      ...TRANSPARENT_HEADERS.request.drop,
+      'accept-encoding',
+      'proxy-authorization',
+      'x-real-ip',
+    ]),
+  } satisfies RequestHeaderRules,
+  answer: {
+    except: new Set([
+      ...HOP_BY_HOP,
+      'set-cookie',
+      'set-cookie2',
+      'content-length',
+      'content-encoding',
+      'alt-svc',
+    ]),
+  } satisfies AnswerHeaderRules,
+}
+
+/**
  * The headers sent upstream: the caller's, cleaned by `rules`, then Switchboard's own (`add`),
  * then the endpoint credential, which nothing can override. A plain record (header names
  * arrive lower-cased): this runs on every call.
