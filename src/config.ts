@@ -107,6 +107,8 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_RATE_LIMIT_PROXY_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
   SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
   SWITCHBOARD_RATE_LIMIT_IP_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  SWITCHBOARD_APP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(30_000),
+  SWITCHBOARD_MAX_APP_CONNECTIONS_PER_WORKSPACE: z.coerce.number().int().min(1).max(10_000).default(100),
   SWITCHBOARD_BOOTSTRAP: bool(true),
 })
 
@@ -148,6 +150,8 @@ export type Config = {
     proxy: { perSecond: number; burst: number }
     ip: { perSecond: number; burst: number }
   }
+  /** App connections: the default timeout of a call, and how many connections a workspace may hold. */
+  apps: { timeoutMs: number; perWorkspace: number }
 }
 
 export class ConfigError extends Error {}
@@ -242,6 +246,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         burst: e.SWITCHBOARD_RATE_LIMIT_PROXY_BURST,
       },
       ip: { perSecond: e.SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND, burst: e.SWITCHBOARD_RATE_LIMIT_IP_BURST },
+    },
+    apps: {
+      timeoutMs: e.SWITCHBOARD_APP_TIMEOUT_MS,
+      perWorkspace: e.SWITCHBOARD_MAX_APP_CONNECTIONS_PER_WORKSPACE,
     },
   }
 }

@@ -12,6 +12,8 @@ import { createOutboundClient } from './lib/outbound/client'
 import { RateLimiter } from './lib/ratelimit'
 import { type Leadership, PgLeader, soleLeader } from './lib/schedule/leader'
 import { type ScheduledJob, Scheduler } from './lib/schedule/scheduler'
+import { AppMetrics } from './modules/apps/metrics'
+import { AppTokens } from './modules/apps/oauth'
 import { CallbackWorker } from './modules/callbacks/worker'
 import { type EventBus, LocalBus } from './modules/events/bus'
 import { PgBus } from './modules/events/pg-bus'
@@ -46,13 +48,16 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const sealer = new Sealer(masterKey(config, log), config.previousMasterKeys)
   const outbound = createOutboundClient({ allowedNetworks: config.allowedNetworks })
   const routes = new RouteDirectory({ db, sealer, bus, log })
+  const forward = new ForwardingEngine({ outbound, routes })
+  const metrics = new Registry()
+  const appMetrics = new AppMetrics(metrics)
   const deps: Deps = {
     config,
     db,
     clock,
     log,
     sealer,
-    metrics: new Registry(),
+    metrics,
     credentials: new CredentialResolver(db, clock, config, bus),
     activity: new ActivityTracker(db, clock, log),
     heartbeats: new Heartbeats(db, log, bus),
@@ -73,11 +78,13 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
       ip: new RateLimiter(config.rateLimits.ip.perSecond, config.rateLimits.ip.burst),
     },
     routes,
-    forward: new ForwardingEngine({ outbound, routes }),
+    forward,
     groupCache: new LaneCache(bus, (note) => note.groupId),
     poolCache: new LaneCache(bus, (note) => note.poolId),
     poolRuntime: new PoolRuntime(config),
     deliveries: new Deliveries(),
+    appTokens: new AppTokens({ forward, clock, log, appMetrics }),
+    appMetrics,
   }
   deps.live = new LiveHub(deps)
   deps.callbacks = new CallbackWorker(deps)
@@ -156,6 +163,7 @@ export function stopCaches(deps: Deps) {
   deps.groupCache.stop()
   deps.poolCache.stop()
   deps.credentials.stop()
+  deps.appTokens.stop()
 }
 
 export type Running = { app: App; deps: Deps; url: string; stop(): Promise<void> }

@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import type { Deps } from '../deps'
 import { agentRoutes } from '../modules/agents/routes'
+import { appConnectionRoutes, appExecuteRoutes } from '../modules/apps/routes'
 import { auditRoutes } from '../modules/audit/routes'
 import { commandRoutes } from '../modules/commands/routes'
 import { connectionRoutes } from '../modules/connections/routes'
@@ -53,6 +54,8 @@ export function createApp(deps: Deps) {
     .use(poolRoutes(deps))
     .use(proxyRoutes(deps))
     .use(jobRoutes(deps))
+    .use(appConnectionRoutes(deps))
+    .use(appExecuteRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>

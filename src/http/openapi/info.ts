@@ -44,6 +44,11 @@ export const TAGS = [
   { name: 'pools', description: 'Load-balanced pools of agents with priorities' },
   { name: 'proxy', description: 'The proxy lanes: sync, async, broadcast, pool (agent tokens)' },
   { name: 'jobs', description: 'Async jobs: poll, list, clear, report the outcome; signed callbacks' },
+  {
+    name: 'apps',
+    description:
+      'App connections: third-party APIs an agent calls through Switchboard, which holds the credential',
+  },
   { name: 'teams', description: 'Team-scoped aliases (the team is the workspace)' },
   { name: 'service', description: 'Health, readiness, metrics and this document' },
 ]

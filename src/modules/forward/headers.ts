@@ -79,9 +79,17 @@ export const TRANSPARENT_HEADERS = {
 export const APP_HEADERS = {
   request: {
     drop: new Set([
-      ...TRANSPARENT_HEADERS.request.drop,
-      'accept-encoding',
+      'host',
+      'authorization',
       'proxy-authorization',
+      'cookie',
+      'cookie2',
+      'content-length',
+      'accept-encoding',
+      'forwarded',
+      'x-forwarded-for',
+      'x-forwarded-host',
+      'x-forwarded-proto',
       'x-real-ip',
     ]),
   } satisfies RequestHeaderRules,
