@@ -28,6 +28,8 @@ export type AuditAction =
   | 'app_connection_secret_changed'
   | 'app_connection_deleted'
   | 'app_connection_executed'
+  | 'console_signed_in'
+  | 'console_signed_out'
 
 export type AuditEntry = {
   workspaceId: string
