@@ -15,7 +15,7 @@ import type { ExecuteInput } from './model'
 import type { Token, TokenSource } from './oauth'
 import { redactAnswer, secretForms } from './redact'
 import { type AppRule, encodeBody, planAppCall } from './rules'
-import { type AppConnectionRow, findAppConnection } from './view'
+import { type AppConnectionRow, appConnectionForCall } from './view'
 
 export type ExecuteAnswer = {
   status: number
@@ -52,9 +52,9 @@ export async function executeAppConnection({
   const { deps, actor } = ctx
   assertSelf(actor, input.agentId)
   const limitHeaders = limitCaller(ctx)
-  const conn = await findAppConnection(deps, actor.workspaceId, input.connectionId)
+  const conn = await appConnectionForCall(deps, actor.workspaceId, input.connectionId)
   // Not allowed looks exactly like not there.
-  if (conn.allowedAgentIds !== null && !conn.allowedAgentIds.includes(actor.agentId))
+  if (!conn || (conn.allowedAgentIds !== null && !conn.allowedAgentIds.includes(actor.agentId)))
     throw notFound('App connection')
   const started = performance.now()
   const done = (o: Outcome, reachedOut: boolean) =>

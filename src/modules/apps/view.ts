@@ -1,5 +1,5 @@
-import { and, eq } from 'drizzle-orm'
-import type { Orm } from '../../db'
+import { and, eq, sql } from 'drizzle-orm'
+import type { Database, Orm } from '../../db'
 import type { Row } from '../../db/schema'
 import type { Deps } from '../../deps'
 import { notFound } from '../../lib/errors'
@@ -26,6 +26,30 @@ export async function findAppConnection(
     .limit(1)
   if (!row) throw notFound('App connection')
   return row
+}
+
+/** The execute path's lookup, built once per database (drizzle's query building costs more than the query). */
+const lookups = new WeakMap<
+  Database,
+  (p: { id: string; workspaceId: string }) => Promise<AppConnectionRow[]>
+>()
+
+/** The connection an execute names, or null: no query building on the hot path. */
+export async function appConnectionForCall(deps: Pick<Deps, 'db'>, workspaceId: string, id: string) {
+  let lookup = lookups.get(deps.db)
+  if (!lookup) {
+    const c = deps.db.t.appConnections
+    lookup = deps.db.prepared('app_connection_for_call', (orm) =>
+      orm
+        .select()
+        .from(c)
+        .where(and(eq(c.id, sql.placeholder('id')), eq(c.workspaceId, sql.placeholder('workspaceId'))))
+        .limit(1),
+    ) as (p: { id: string; workspaceId: string }) => Promise<AppConnectionRow[]>
+    lookups.set(deps.db, lookup)
+  }
+  const [row] = await lookup({ id: id.toLowerCase(), workspaceId })
+  return row ?? null
 }
 
 /** What reads show: never the sealed secret, only its hint. */
