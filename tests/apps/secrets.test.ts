@@ -3,17 +3,25 @@ import { existsSync, readFileSync } from 'node:fs'
 import { eq, sql } from 'drizzle-orm'
 import { createLogger } from '../../src/lib/log'
 import { harness, onPostgres, type Res, upstream } from '../helpers'
+import { otlpReceiver } from '../observability/otlp'
 import { appWorkspace, execute, standInSaas, tokenEndpoint } from './fixtures'
 
 /**
  * An app connection's secret — and the access tokens got with it — appear in no answer, no log
- * line (the logger captured at debug level), no audit row and no database file, whatever path
+ * line (the logger captured at debug level), no exported span, no audit row and no database file, whatever path
  * the calls take: success, refusal, a 401 and its refresh, an unreachable app, a failing token
  * endpoint, a timeout.
  */
 const lines: string[] = []
+const receiver = otlpReceiver()
 const h = await harness({
-  env: { SWITCHBOARD_MASTER_KEY: onPostgres ? 'b'.repeat(64) : '' },
+  env: {
+    SWITCHBOARD_MASTER_KEY: onPostgres ? 'b'.repeat(64) : '',
+    // Spans go to a local OTLP receiver, so their attributes can be searched too.
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '50',
+  },
   log: createLogger('debug', (l) => lines.push(l)),
 })
 const saas = standInSaas()
@@ -116,6 +124,13 @@ test('no secret in any answer, log line, audit row or database file', async () =
   // The stand-in echoes what it got; Switchboard redacted the credential out of those answers.
   expect(answerText).toContain('[redacted]')
   const logText = lines.join('')
+  // Every app call is a client span of the app lane, with the app's origin only.
+  for (let i = 0; i < 200 && receiver.spans.filter((sp) => sp.kind === 3).length < 15; i++)
+    await Bun.sleep(25)
+  const clientSpans = receiver.spans.filter((sp) => sp.kind === 3)
+  expect(clientSpans.length).toBeGreaterThanOrEqual(15)
+  const spanText = JSON.stringify(receiver.spans)
+  expect(spanText).toContain(saas.url)
   expect(lines.length).toBeGreaterThan(20)
   expect(logText).toContain('app token request failed')
   const { auditLogs: al, appConnections: ac } = h.deps.db.t
@@ -129,6 +144,7 @@ test('no secret in any answer, log line, audit row or database file', async () =
   for (const s of hidden) {
     expect({ s, inAnswer: answerText.includes(s) }).toEqual({ s, inAnswer: false })
     expect({ s, inLog: logText.includes(s) }).toEqual({ s, inLog: false })
+    expect({ s, inSpan: spanText.includes(s) }).toEqual({ s, inSpan: false })
     expect({ s, inAudit: auditText.includes(s) }).toEqual({ s, inAudit: false })
     expect({ s, inTable: rowText.includes(s) }).toEqual({ s, inTable: false })
   }

@@ -1,5 +1,6 @@
 import type { Ctx, Deps } from '../../deps'
 import { AppError, invalid, notFound } from '../../lib/errors'
+import type { Trace } from '../../lib/trace/tracer'
 import { assertSelf } from '../agents/lookup'
 import { recordAudit } from '../audit/record'
 import { type BodyEncoding, readWholeAnswer } from '../forward/answer'
@@ -60,7 +61,7 @@ export async function executeAppConnection({
   const done = (o: Outcome, reachedOut: boolean) =>
     noteExecute(ctx, conn, input.call, o, reachedOut ? (performance.now() - started) / 1000 : null)
   try {
-    const answer = await call(deps, conn, input.call, input.signal)
+    const answer = await call(deps, conn, input.call, input.signal, ctx.trace)
     await done(answer.outcome, true)
     return { answer: answer.answer, headers: limitHeaders }
   } catch (e) {
@@ -102,7 +103,13 @@ class Failed extends Error {
   }
 }
 
-async function call(deps: Deps, conn: AppConnectionRow, input: ExecuteInput, signal: AbortSignal) {
+async function call(
+  deps: Deps,
+  conn: AppConnectionRow,
+  input: ExecuteInput,
+  signal: AbortSignal,
+  trace: Trace,
+) {
   const plan = planAppCall(
     {
       baseUrl: conn.baseUrl,
@@ -137,7 +144,13 @@ async function call(deps: Deps, conn: AppConnectionRow, input: ExecuteInput, sig
     url.searchParams.append(conn.auth.name, secret)
     sent.push(secret)
   } else if (conn.auth.type === 'oauth2_client_credentials') {
-    const src = { connectionId: conn.id, version: conn.secretVersion, config: conn.auth, clientSecret: open }
+    const src = {
+      connectionId: conn.id,
+      version: conn.secretVersion,
+      config: conn.auth,
+      clientSecret: open,
+      trace,
+    }
     const got = await deps.appTokens.token(src)
     if (!got.ok) throw new Failed(got.error, { outcome: 'token_error', status: null, code: got.error.code })
     oauth = { src, token: got }
@@ -152,7 +165,8 @@ async function call(deps: Deps, conn: AppConnectionRow, input: ExecuteInput, sig
   const req: Outgoing = { method: input.method, headers: plan.headers, body: body.bytes }
   const timeoutMs = conn.timeoutMs ?? deps.config.apps.timeoutMs
   const to = url.toString()
-  let answer = await exchange(deps, { url: to, credential }, req, timeoutMs, signal, cap)
+  const o = { timeoutMs, signal, cap, trace }
+  let answer = await exchange(deps, { url: to, credential }, req, o)
   let retried = false
   if (oauth && answer.status === 401) {
     const fresh = await deps.appTokens.refresh(oauth.src, oauth.token)
@@ -160,7 +174,7 @@ async function call(deps: Deps, conn: AppConnectionRow, input: ExecuteInput, sig
     if (fresh.ok) {
       retried = true
       sent.push(fresh.token)
-      answer = await exchange(deps, { url: to, credential: bearer(fresh.token) }, req, timeoutMs, signal, cap)
+      answer = await exchange(deps, { url: to, credential: bearer(fresh.token) }, req, o)
     }
   }
   redactAnswer(answer.answer, secretForms(sent))
@@ -177,10 +191,9 @@ async function exchange(
   deps: Deps,
   to: { url: string; credential: Credential | null },
   req: Outgoing,
-  timeoutMs: number,
-  callerSignal: AbortSignal,
-  cap: number,
+  o: { timeoutMs: number; signal: AbortSignal; cap: number; trace: Trace },
 ): Promise<{ status: number; answer: ExecuteAnswer }> {
+  const { timeoutMs, cap, signal: callerSignal } = o
   const deadline = new AbortController()
   const timer = setTimeout(() => deadline.abort(), timeoutMs)
   const late = () =>
@@ -191,6 +204,9 @@ async function exchange(
     })
   try {
     const sent = await deps.forward.send(to, req, {
+      lane: 'app',
+      trace: o.trace,
+      // Spans keep the path (the caller's own); the tracer redacts every query value, a query credential's too.
       rules: APP_HEADERS.request,
       // The answer is decoded here: ask for what can be inflated.
       add: { 'accept-encoding': 'gzip, deflate' },

@@ -1,6 +1,7 @@
 import type { AppAuthConfig } from '../../db/schema/types'
 import type { Deps } from '../../deps'
 import { AppError } from '../../lib/errors'
+import type { Trace } from '../../lib/trace/tracer'
 import { readWholeAnswer } from '../forward/answer'
 import { upstreamError } from '../forward/errors'
 import { APP_HEADERS } from '../forward/headers'
@@ -15,6 +16,8 @@ export type TokenSource = {
   version: number
   config: OAuthConfig
   clientSecret: () => string
+  /** The work that asked (a token request shared by several calls belongs to the first one's trace). */
+  trace: Trace
 }
 
 /** A token, with the serial number of the request that got it (one request, one serial). */
@@ -168,6 +171,8 @@ export class AppTokens {
           body: form.toString(),
         },
         {
+          lane: 'app',
+          trace: src.trace,
           rules: APP_HEADERS.request,
           add: { 'accept-encoding': 'gzip, deflate' },
           timeoutMs: TIMEOUT_MS,
