@@ -114,6 +114,8 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_RATE_LIMIT_PROXY_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
   SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
   SWITCHBOARD_RATE_LIMIT_IP_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  SWITCHBOARD_APP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(30_000),
+  SWITCHBOARD_MAX_APP_CONNECTIONS_PER_WORKSPACE: z.coerce.number().int().min(1).max(10_000).default(100),
   SWITCHBOARD_RELAY_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(3_600_000),
   SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(300_000),
   SWITCHBOARD_RELAY_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(4_294_967_295).default(16_777_216),
@@ -184,6 +186,8 @@ export type Config = {
     relayIp: { perSecond: number; burst: number }
     relayAgent: { perSecond: number; burst: number }
   }
+  /** App connections: the default timeout of a call, and how many connections a workspace may hold. */
+  apps: { timeoutMs: number; perWorkspace: number }
   /** Console sign-ins: ended after `idleMs` without a request, and `maxMs` after sign-in at the latest. */
   sessions: { idleMs: number; maxMs: number }
   metrics: {
@@ -326,6 +330,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sessions: {
       idleMs: e.SWITCHBOARD_SESSION_IDLE_SECONDS * 1000,
       maxMs: e.SWITCHBOARD_SESSION_MAX_SECONDS * 1000,
+    },
+    apps: {
+      timeoutMs: e.SWITCHBOARD_APP_TIMEOUT_MS,
+      perWorkspace: e.SWITCHBOARD_MAX_APP_CONNECTIONS_PER_WORKSPACE,
     },
     metrics: { token: e.SWITCHBOARD_METRICS_TOKEN, idLabels: e.SWITCHBOARD_METRICS_ID_LABELS },
     otel: otelConfig(e),

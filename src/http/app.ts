@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import type { Deps } from '../deps'
 import { agentRoutes } from '../modules/agents/routes'
+import { appConnectionRoutes, appExecuteRoutes } from '../modules/apps/routes'
 import { auditRoutes } from '../modules/audit/routes'
 import { commandRoutes } from '../modules/commands/routes'
 import { connectionRoutes } from '../modules/connections/routes'
@@ -60,6 +61,8 @@ export function createApp(deps: Deps) {
     .use(proxyRoutes(deps))
     .use(relayRoutes(deps))
     .use(jobRoutes(deps))
+    .use(appConnectionRoutes(deps))
+    .use(appExecuteRoutes(deps))
     .use(consoleRoutes())
 }
 
