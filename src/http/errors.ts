@@ -27,6 +27,8 @@ export function errorPlugin(deps: Deps) {
         set.status = status
         if (headers) Object.assign(set.headers, headers)
         set.headers['content-type'] = 'application/json'
+        // Tells Switchboard's own refusal from an agent's answer on the pass-through proxy lanes.
+        set.headers['x-switchboard-error'] = body.code
         return body
       }
       // Elysia wraps what a parse hook throws (our body limit and JSON errors) in a ParseError.

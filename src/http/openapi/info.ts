@@ -54,6 +54,15 @@ export const TAGS = [
   { name: 'console', description: 'Console sign-in: a session cookie that acts as a workspace key' },
 ]
 
+export const ERROR_HEADERS = {
+  SwitchboardError: {
+    description:
+      "The error's code. Set on every error Switchboard itself answers, never on an agent's answer " +
+      'passed through a proxy lane, so a client can tell the two apart.',
+    schema: { type: 'string' },
+  },
+}
+
 export const SECURITY_SCHEMES = {
   adminToken: { type: 'http', scheme: 'bearer', description: 'SWITCHBOARD_ADMIN_TOKEN' },
   workspaceKey: {
