@@ -32,12 +32,7 @@ export function requestMeta(request: Request): RequestMeta {
       id: crypto.randomUUID(),
       start: performance.now(),
       server: null,
-      trace: idsOnly.request(null, null, {
-        method: request.method,
-        url: request.url,
-        userAgent: null,
-        startedAt: Date.now(),
-      }),
+      trace: idsOnly.request(null, null, null),
     }
     metas.set(request, m)
   }
@@ -73,12 +68,19 @@ export function requestPlugin(deps: Deps) {
         id: incoming && INCOMING_ID.test(incoming) ? incoming : crypto.randomUUID(),
         start,
         server,
-        trace: tracer.request(headers.get('traceparent'), headers.get('tracestate'), {
-          method: request.method,
-          url: request.url,
-          userAgent: tracer.exporting ? headers.get('user-agent') : null,
-          startedAt: performance.timeOrigin + start,
-        }),
+        // What a server span needs is gathered only when spans are exported.
+        trace: tracer.request(
+          headers.get('traceparent'),
+          headers.get('tracestate'),
+          tracer.exporting
+            ? {
+                method: request.method,
+                url: request.url,
+                userAgent: headers.get('user-agent'),
+                startedAt: performance.timeOrigin + start,
+              }
+            : null,
+        ),
       }
       if (tracer.exporting) meta.ip = clientIp(request, server, deps.config.trustProxy)
       metas.set(request, meta)

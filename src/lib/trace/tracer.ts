@@ -124,12 +124,15 @@ export class Tracer {
     return this.exporter !== null
   }
 
-  /** A request's trace: the caller's continued under a new span, else a new trace. */
-  request(traceparent: string | null, tracestate: string | null, start: RequestStart): Trace {
+  /**
+   * A request's trace: the caller's continued under a new span, else a new trace. `start` (what
+   * the server span records) is needed only while exporting.
+   */
+  request(traceparent: string | null, tracestate: string | null, start: RequestStart | null): Trace {
     const parent = parseTraceparent(traceparent)
     const ex = this.exporter
     const id = ex ? null : newSpanId()
-    const begin = ex ? { name: start.method, request: start } : null
+    const begin = ex && start ? { name: start.method, request: start } : null
     if (parent) {
       return new Trace(
         parent.traceId,

@@ -76,7 +76,10 @@ export type Forwarded = { ok: true; response: Response } | ForwardFailure
  * 2. sending — `send()`: the caller's headers cleaned by a rule set (headers.ts), Switchboard's
  *    own added, the endpoint credential injected last, through the outbound client (address
  *    guard, pinned connection, no redirects), with timeouts, a body cap and the caller's abort;
- * 3. answering — the `Response` comes back as it streams; `streamedAnswer()` hands it on with
+ * 3. observing — every call is counted and timed by `lane` and `protocol` (bounded labels),
+ *    carries the work's trace in a `traceparent` naming a new span, is listed in the request's
+ *    log line, and is a client span when OpenTelemetry export is on (see docs/adr/0009);
+ * 4. answering — the `Response` comes back as it streams; `streamedAnswer()` hands it on with
  *    the answer-header rules, `readAnswer()` reads it whole (answer.ts); failures map to the
  *    `{error, code}` envelope with `upstreamError()` / `discreetUpstreamError()` (errors.ts).
  *
@@ -84,7 +87,8 @@ export type Forwarded = { ok: true; response: Response } | ForwardFailure
  *
  *     const to: Destination = { url, credential: { name: 'authorization', value: `Bearer ${secret}` } }
  *     const sent = await deps.forward.send(to, { method: 'POST', headers, body },
- *       { rules: LANE_HEADERS.request, add: { 'user-agent': 'Switchboard-Webhooks/1' }, timeoutMs: 15_000 })
+ *       { lane: 'app', trace: ctx.trace, rules: LANE_HEADERS.request,
+ *         add: { 'user-agent': 'Switchboard-Webhooks/1' }, timeoutMs: 15_000 })
  *     if (!sent.ok) …                                  // a result record, never a throw
  *     const answer = await readAnswer(sent.response, cap)  // or streamedAnswer(sent.response, rules)
  *

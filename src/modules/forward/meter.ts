@@ -36,6 +36,7 @@ export class UpstreamMeter {
   private readonly requests: Counter
   private readonly latency: Histogram
   private readonly bound = new Map<string, Bound>()
+  private readonly byLane = new Map<Lane, Map<string | null, Bound>>()
   private idSeries = 0
 
   constructor(
@@ -59,12 +60,23 @@ export class UpstreamMeter {
     seconds: number,
     ids: { agent: string; workspace: string } | null,
   ) {
-    const withIds = this.idLabels && ids !== null
-    const k = withIds
-      ? `${lane}\u0000${protocol}\u0000${ids.agent}\u0000${ids.workspace}`
-      : `${lane}\u0000${protocol}`
-    let b = this.bound.get(k)
-    if (!b) b = this.bind(k, lane, protocol, withIds ? ids : null)
+    // Without id labels (the default) a lane's series are found without building a key.
+    let b: Bound | undefined
+    if (this.idLabels && ids !== null) {
+      const k = `${lane}\u0000${protocol}\u0000${ids.agent}\u0000${ids.workspace}`
+      b = this.bound.get(k) ?? this.bind(k, lane, protocol, ids)
+    } else {
+      let byProtocol = this.byLane.get(lane)
+      if (!byProtocol) {
+        byProtocol = new Map()
+        this.byLane.set(lane, byProtocol)
+      }
+      b = byProtocol.get(protocol)
+      if (!b) {
+        b = this.bind(`${lane}\u0000${protocol}`, lane, protocol, null)
+        byProtocol.set(protocol, b)
+      }
+    }
     b.latency.observe(seconds)
     let series = b.outcomes[outcome]
     if (!series) {

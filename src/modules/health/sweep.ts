@@ -7,16 +7,20 @@ import { recordCheck } from './record'
 import { spreadWindowMs, sweepPlan } from './spread'
 
 const meters = new WeakMap<Deps['metrics'], { checks: Counter; lastSweepMs: number }>()
-function meter(deps: Deps) {
+/** The health checker's metrics (registered at start-up, so they show before the first sweep). */
+export function healthMeter(deps: Pick<Deps, 'metrics'>) {
   let m = meters.get(deps.metrics)
   if (!m) {
     const made = {
       checks: deps.metrics.counter('switchboard_health_checks_total', 'Health checks by result'),
       lastSweepMs: 0,
     }
-    deps.metrics.gauge('switchboard_health_sweep_seconds', 'How long the last health sweep took', () => [
-      [{}, made.lastSweepMs / 1000],
-    ])
+    for (const result of ['passed', 'failed']) made.checks.series({ result })
+    deps.metrics.gauge(
+      'switchboard_health_sweep_duration_seconds',
+      'How long the last health sweep took, in seconds',
+      () => [[{}, made.lastSweepMs / 1000]],
+    )
     meters.set(deps.metrics, made)
     m = made
   }
@@ -53,7 +57,7 @@ export async function runHealthSweep(deps: Deps, signal?: AbortSignal): Promise<
     targets.map((t) => ({ id: t.id, url: t.url! })),
     windowMs,
   )
-  const m = meter(deps)
+  const m = healthMeter(deps)
   // One trace per sweep: every check is a hop of it.
   const trace = deps.tracer.root('health sweep')
   const summary: SweepSummary = { agents: plan.length, checked: 0, passed: 0, failed: 0, skipped: 0 }

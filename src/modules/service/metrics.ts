@@ -2,6 +2,7 @@ import pkg from '../../../package.json'
 import type { Deps } from '../../deps'
 import { registerProcessMetrics } from '../../lib/process-metrics'
 import { outboxDepth } from '../callbacks/outbox'
+import { healthMeter } from '../health/sweep'
 import { countJobsByStatus, JOB_STATUSES } from '../jobs/stats'
 import { countAgentsByPresence, PRESENCES } from '../presence/stats'
 
@@ -21,6 +22,7 @@ export function registerServiceMetrics(deps: Deps) {
   const m = deps.metrics
   registerProcessMetrics(m, { version: pkg.version })
   registerDatabaseMetrics(deps)
+  healthMeter(deps)
 
   const caches = () =>
     [
