@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path'
 import { Cron } from 'croner'
 import { z } from 'zod'
 import { decodeKeyOrNull as decodeKey } from './lib/crypto'
+import { OTEL_SETTINGS, type OtelConfig, otelConfig } from './lib/trace/config'
 
 /**
  * Every setting Switchboard reads from the environment, parsed once at start.
@@ -125,6 +126,12 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_SESSION_IDLE_SECONDS: seconds(28_800, 60, 2_592_000),
   SWITCHBOARD_SESSION_MAX_SECONDS: seconds(86_400, 60, 2_592_000),
   SWITCHBOARD_LEADER_LEASE_SECONDS: seconds(15, 2, 30),
+  SWITCHBOARD_METRICS_TOKEN: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().min(32, 'must be at least 32 characters').optional(),
+  ),
+  SWITCHBOARD_METRICS_ID_LABELS: bool(false),
+  ...OTEL_SETTINGS,
 })
 
 export type Config = {
@@ -182,6 +189,14 @@ export type Config = {
   }
   /** Console sign-ins: ended after `idleMs` without a request, and `maxMs` after sign-in at the latest. */
   sessions: { idleMs: number; maxMs: number }
+  metrics: {
+    /** When set, `/metrics` takes `Authorization: Bearer <token>` and nothing else. */
+    token: string | undefined
+    /** Agent and workspace ids as labels of the upstream metrics (unbounded: off by default). */
+    idLabels: boolean
+  }
+  /** OpenTelemetry export, from the standard OTEL_* variables; null: nothing is exported. */
+  otel: OtelConfig | null
 }
 
 export class ConfigError extends Error {}
@@ -316,6 +331,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       idleMs: e.SWITCHBOARD_SESSION_IDLE_SECONDS * 1000,
       maxMs: e.SWITCHBOARD_SESSION_MAX_SECONDS * 1000,
     },
+    metrics: { token: e.SWITCHBOARD_METRICS_TOKEN, idLabels: e.SWITCHBOARD_METRICS_ID_LABELS },
+    otel: otelConfig(e),
   }
 }
 

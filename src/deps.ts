@@ -6,6 +6,7 @@ import type { Logger } from './lib/log'
 import type { Registry } from './lib/metrics'
 import type { OutboundClient } from './lib/outbound/client'
 import type { RateLimiter } from './lib/ratelimit'
+import type { Trace, Tracer } from './lib/trace/tracer'
 import type { CallbackWorker } from './modules/callbacks/worker'
 import type { EventBus } from './modules/events/bus'
 import type { RouteDirectory } from './modules/forward/directory'
@@ -32,6 +33,8 @@ export interface Deps {
   log: Logger
   sealer: Sealer
   metrics: Registry
+  /** Trace context for every unit of work; spans exported when OTEL_* configures it. */
+  tracer: Tracer
   credentials: CredentialResolver
   activity: ActivityTracker
   heartbeats: Heartbeats
@@ -69,5 +72,5 @@ export interface Deps {
   relayMeter: RelayMeter
 }
 
-/** What every service verb receives beside its input. */
-export type Ctx<A extends Actor = Actor> = { deps: Deps; actor: A; requestId: string }
+/** What every service verb receives beside its input; `trace` is the request's (lanes pass it to the engine). */
+export type Ctx<A extends Actor = Actor> = { deps: Deps; actor: A; requestId: string; trace: Trace }

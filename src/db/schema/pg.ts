@@ -213,6 +213,9 @@ export const jobs = pgTable(
     result: json<JsonValue>('result'),
     error: text('error'),
     callbackUrl: text('callback_url'),
+    /** The W3C trace context of the call that created the job: its delivery, callback and report join it. */
+    traceparent: text('traceparent'),
+    tracestate: text('tracestate'),
     deadlineAt: ts('deadline_at').notNull(),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
@@ -246,6 +249,9 @@ export const webhookDeliveries = pgTable(
     lastAttemptAt: ts('last_attempt_at'),
     lastHttpStatus: integer('last_http_status'),
     lastError: text('last_error'),
+    /** The trace the callback belongs to (its job's): every attempt is a hop of it. */
+    traceparent: text('traceparent'),
+    tracestate: text('tracestate'),
     createdAt: ts('created_at').notNull(),
     finishedAt: ts('finished_at'),
   },
