@@ -124,6 +124,7 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(50),
   SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
   SWITCHBOARD_BOOTSTRAP: bool(true),
+  SWITCHBOARD_FAST_PATH: bool(true),
   SWITCHBOARD_SESSION_IDLE_SECONDS: seconds(28_800, 60, 2_592_000),
   SWITCHBOARD_SESSION_MAX_SECONDS: seconds(86_400, 60, 2_592_000),
   SWITCHBOARD_LEADER_LEASE_SECONDS: seconds(15, 2, 30),
@@ -169,6 +170,8 @@ export type Config = {
   allowedNetworks: string[]
   trustProxy: boolean
   bootstrap: boolean
+  /** The hottest routes are served ahead of the framework's per-route work (http/fast.ts). */
+  fastPath: boolean
   /** Postgres: a leader silent this long loses the lead (and notices before it runs anything). */
   leaderLeaseMs: number
   publicUrl: string | null
@@ -292,6 +295,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     allowedNetworks: e.SWITCHBOARD_ALLOWED_NETWORKS,
     trustProxy: e.SWITCHBOARD_TRUST_PROXY,
     bootstrap: e.SWITCHBOARD_BOOTSTRAP,
+    fastPath: e.SWITCHBOARD_FAST_PATH,
     leaderLeaseMs: e.SWITCHBOARD_LEADER_LEASE_SECONDS * 1000,
     publicUrl: e.SWITCHBOARD_PUBLIC_URL ? e.SWITCHBOARD_PUBLIC_URL.replace(/\/$/, '') : null,
     timeouts: {
