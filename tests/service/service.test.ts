@@ -107,7 +107,6 @@ describe('OpenAPI and Swagger UI', () => {
       'adminToken',
       'agentToken',
       'consoleSession',
-      'metricsToken',
       'workspaceKey',
     ])
     const routes: string[] = []

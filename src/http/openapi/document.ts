@@ -47,10 +47,22 @@ export function buildDocument(app: AnyElysia, opts: { publicUrl: string | null }
     paths,
     components: {
       schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))),
-      securitySchemes: SECURITY_SCHEMES,
+      securitySchemes: usedSchemes(paths),
       headers: ERROR_HEADERS,
     },
   }
+}
+
+/**
+ * The security schemes some operation names: a scheme that depends on a setting (the metrics
+ * token) is published only where that setting makes a route take it.
+ */
+function usedSchemes(paths: Paths) {
+  const used = new Set<string>()
+  for (const item of Object.values(paths))
+    for (const op of Object.values(item))
+      for (const r of op.security ?? []) for (const k of Object.keys(r)) used.add(k)
+  return Object.fromEntries(Object.entries(SECURITY_SCHEMES).filter(([name]) => used.has(name)))
 }
 
 /** An Elysia path as an OpenAPI path template: `:id` is `{id}`, a trailing `*` is `{path}`. */
