@@ -54,14 +54,15 @@ export function buildDocument(app: AnyElysia, opts: { publicUrl: string | null }
 }
 
 /**
- * The security schemes some operation names: a scheme that depends on a setting (the metrics
- * token) is published only where that setting makes a route take it.
+ * The security schemes some operation takes. A scheme that depends on a setting (the metrics
+ * token) is only in the document while the setting makes a route use it.
  */
-function usedSchemes(paths: Paths) {
+function usedSchemes(paths: Paths): Partial<typeof SECURITY_SCHEMES> {
   const used = new Set<string>()
   for (const item of Object.values(paths))
     for (const op of Object.values(item))
-      for (const r of op.security ?? []) for (const k of Object.keys(r)) used.add(k)
+      for (const req of (op as { security?: Record<string, unknown>[] }).security ?? [])
+        for (const name of Object.keys(req)) used.add(name)
   return Object.fromEntries(Object.entries(SECURITY_SCHEMES).filter(([name]) => used.has(name)))
 }
 
