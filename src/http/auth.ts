@@ -114,7 +114,9 @@ export function authPlugin(deps: Deps) {
   const ctxFor = <A extends Actor>(request: Request): { ctx: Ctx<A> } => {
     const actor = actors.get(request) as A | undefined
     if (!actor) throw new AppError('unauthorized', 'A valid credential is required')
-    return { ctx: { deps, actor, requestId: requestMeta(request).id } }
+    const meta = requestMeta(request)
+    if (actor.kind !== 'admin') meta.workspaceId = actor.workspaceId
+    return { ctx: { deps, actor, requestId: meta.id, trace: meta.trace } }
   }
   return new Elysia().macro({
     /** The answer carries a secret shown once: no cache, shared or private, may keep it. */

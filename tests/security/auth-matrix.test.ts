@@ -22,17 +22,17 @@ const OPEN = new Set([
   'GET /relay/{permanentId}/a2a/.well-known/agent-card.json',
   'GET /relay/{permanentId}/.well-known/agent-card.json',
   'POST /relay/{permanentId}/a2a',
-  'GET /relay/{permanentId}/a2a/*',
-  'POST /relay/{permanentId}/a2a/*',
-  'DELETE /relay/{permanentId}/a2a/*',
+  'GET /relay/{permanentId}/a2a/{path}',
+  'POST /relay/{permanentId}/a2a/{path}',
+  'DELETE /relay/{permanentId}/a2a/{path}',
   'POST /relay/{permanentId}/mcp',
   'GET /relay/{permanentId}/mcp',
   'DELETE /relay/{permanentId}/mcp',
-  'GET /relay/{permanentId}/openai/*',
-  'POST /relay/{permanentId}/openai/*',
-  'PUT /relay/{permanentId}/openai/*',
-  'PATCH /relay/{permanentId}/openai/*',
-  'DELETE /relay/{permanentId}/openai/*',
+  'GET /relay/{permanentId}/openai/{path}',
+  'POST /relay/{permanentId}/openai/{path}',
+  'PUT /relay/{permanentId}/openai/{path}',
+  'PATCH /relay/{permanentId}/openai/{path}',
+  'DELETE /relay/{permanentId}/openai/{path}',
 ])
 
 /** `session`: the console's own routes, whose only credential is the session cookie. */
@@ -83,6 +83,17 @@ const command = await ok(
   h.call('POST', `/api/agents/${a1.id}/command`, { token: A.key, body: { action: 'status' } }),
   'command',
 )
+const app = await ok(
+  h.call('POST', '/api/app-connections', {
+    token: A.key,
+    body: {
+      name: 'crm',
+      baseUrl: 'http://127.0.0.1:9/v1',
+      auth: { type: 'bearer', value: 'crm-secret-0123' },
+    },
+  }),
+  'app connection',
+)
 const job = await ok(h.call('POST', `/api/proxy/${conn.id}/async`, { token: a1.token, raw: '{}' }), 'job')
 await waitFor(async () => {
   const j = await h.call('GET', `/api/jobs/${job.jobId}`, { token: A.key })
@@ -102,15 +113,17 @@ function pathFor(path: string): string {
     memberId: a2.id,
     name: 'anything',
   }
-  const id = path.startsWith('/api/workspace/keys/')
-    ? extraKey.key.id
-    : path.startsWith('/api/connections/') || path.startsWith('/api/board/connections/')
-      ? conn.id
-      : path.startsWith('/api/broadcast-groups/')
-        ? group.id
-        : path.startsWith('/api/pools/')
-          ? pool.id
-          : A.id
+  // An app connection's execute route calls the app connection's id `connectionId`.
+  if (path.includes('/app-connections/')) ids.connectionId = app.id
+  const byPrefix: [string, string][] = [
+    ['/api/workspace/keys/', extraKey.key.id],
+    ['/api/connections/', conn.id],
+    ['/api/board/connections/', conn.id],
+    ['/api/broadcast-groups/', group.id],
+    ['/api/pools/', pool.id],
+    ['/api/app-connections/', app.id],
+  ]
+  const id = byPrefix.find(([prefix]) => path.startsWith(prefix))?.[1] ?? A.id
   return path.replace(/\{(\w+)\}/g, (_, p: string) => (p === 'id' ? id : ids[p]!))
 }
 
@@ -149,6 +162,8 @@ const BODIES: Record<string, unknown> = {
   'POST /api/pools/{id}/members': { agentId: a1.id, priority: 1 },
   'PATCH /api/pools/{id}/members/{memberId}': { priority: 9 },
   'POST /api/jobs/{jobId}/status': { status: 'completed', result: { forged: true } },
+  'PATCH /api/app-connections/{id}': { name: 'stolen' },
+  'POST /api/agents/{agentId}/app-connections/{connectionId}/execute': { method: 'GET', path: '/x' },
 }
 const send = (r: Route, path: string, headers: Record<string, string> = {}) => {
   const withBody = ['POST', 'PUT', 'PATCH'].includes(r.method)
@@ -261,6 +276,7 @@ describe('every route in /docs/json', () => {
       `/api/broadcast-groups/${group.id}`,
       `/api/pools/${pool.id}`,
       `/api/jobs/${job.jobId}`,
+      `/api/app-connections/${app.id}`,
     ]) {
       expect({ path, status: (await h.call('GET', path, { token: A.key })).status }).toEqual({
         path,

@@ -1,6 +1,8 @@
 import { afterAll, describe, expect, test } from 'bun:test'
+import { Registry } from '../../src/lib/metrics'
 import { createOutboundClient } from '../../src/lib/outbound/client'
 import { ForwardingEngine } from '../../src/modules/forward/engine'
+import { UpstreamMeter } from '../../src/modules/forward/meter'
 import { harness, registerAgent, upstream } from '../helpers'
 import { waitFor } from '../jobs/fixtures'
 
@@ -39,6 +41,8 @@ const guardedBy = (allowedNetworks: string[]) => {
   h.deps.forward = new ForwardingEngine({
     outbound: createOutboundClient({ allowedNetworks }),
     routes: h.deps.routes,
+    tracer: h.deps.tracer,
+    meter: new UpstreamMeter(new Registry(), h.deps.config.metrics.idLabels),
   })
 }
 const refuseEverything = () => guardedBy([])

@@ -33,6 +33,8 @@ export async function callAsync({
     targetAgentId: hop.requested.id,
     handledByAgentId: hop.agent.id,
     callbackUrl: callback,
+    traceparent: ctx.trace.traceparent,
+    tracestate: ctx.trace.state,
   })
   const poll = pollPath(job.id)
   // Never from the request (Host, X-Forwarded-*): the agent sends its token to this URL.
@@ -41,6 +43,8 @@ export async function callAsync({
     jobId: job.id,
     hop,
     foreign: hop.agent.workspaceId !== actor.workspaceId,
+    protocol,
+    trace: ctx.trace,
     headers: new Headers(request.headers),
     body,
     call: {

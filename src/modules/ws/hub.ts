@@ -1,5 +1,6 @@
 import type { Deps } from '../../deps'
 import { quotaExceeded } from '../../lib/errors'
+import type { CounterSeries } from '../../lib/metrics'
 import { markCommandsDelivered, waitingCommands } from '../commands/delivery'
 import type { CredentialEndedNote, EventNote } from '../events/bus'
 import { type EventRow, latestEventId, readEvents, readVisibleEvents } from '../events/feed'
@@ -54,6 +55,7 @@ export class LiveHub {
   private stopping = false
   private readonly unsubscribe: (() => void)[]
   private readonly framesSent
+  private readonly framesDropped: CounterSeries
   private readonly closes
   private readonly slow
 
@@ -72,6 +74,12 @@ export class LiveHub {
       'switchboard_ws_events_sent_total',
       'Event frames sent to WebSockets',
     )
+    this.framesDropped = deps.metrics
+      .counter(
+        'switchboard_ws_events_dropped_total',
+        'Frames the socket refused (its buffer was full); the socket is closed 4008 and resumes with ?since=',
+      )
+      .series()
     this.closes = deps.metrics.counter('switchboard_ws_closed_total', 'WebSockets closed, by close code')
     this.slow = deps.metrics.counter(
       'switchboard_ws_slow_consumers_total',
@@ -97,6 +105,9 @@ export class LiveHub {
       {
         maxBufferBytes: this.deps.config.live.maxBufferBytes,
         onCommandDelivered: (id) => this.noteDelivered(id),
+        onDropped: (n) => {
+          this.framesDropped.value += n
+        },
       },
       () => this.slow.inc(),
     )
