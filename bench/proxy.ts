@@ -1,9 +1,11 @@
 /**
- * npm run bench:proxy — the sync lane beside the alternatives, measured in one run with wrk
- * against a local upstream: direct; nginx proxy_pass; a bare Bun.serve→fetch hop (buffered
- * and streaming); the sync lane with auth, connection resolution, credential injection and
- * rate limiting on. req/s and p50/p99 at 10 and 64 connections, ratios, and RSS after
- * 10,000 upstream timeouts.
+ * npm run bench:proxy — the sync lane and the OpenAI relay beside the alternatives, measured
+ * in one run with wrk against a local upstream: direct; nginx proxy_pass; a bare
+ * Bun.serve→fetch hop (buffered and streaming); the sync lane with auth, connection
+ * resolution, credential injection and rate limiting on; the OpenAI relay (non-streamed, no
+ * token: agent lookup, per-IP and per-agent limits, transparent headers). req/s and p50/p99 at
+ * 10 and 64 connections, ratios; the time to the first byte of a streamed answer, direct and
+ * through the relay; RSS after 10,000 upstream timeouts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -80,6 +82,10 @@ async function startSwitchboard(upstreamUrl: string, env: Record<string, string>
       // On, but high enough that the benchmark measures the limiter's cost, not its refusals.
       SWITCHBOARD_RATE_LIMIT_PROXY_PER_SECOND: '1000000',
       SWITCHBOARD_RATE_LIMIT_PROXY_BURST: '1000000',
+      SWITCHBOARD_RATE_LIMIT_RELAY_IP_PER_SECOND: '1000000',
+      SWITCHBOARD_RATE_LIMIT_RELAY_IP_BURST: '1000000',
+      SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_PER_SECOND: '1000000',
+      SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_BURST: '1000000',
       ...env,
     },
     stdout: Bun.file('/dev/null'),
@@ -110,7 +116,19 @@ async function startSwitchboard(upstreamUrl: string, env: Record<string, string>
     targetAgentId: target.agent.id,
     type: 'private',
   })
-  return { proc, url, path: `/api/proxy/${conn.id}`, token: caller.token as string }
+  const relayed = await post('/api/agents', ws.apiKey, {
+    name: 'relayed',
+    externalInvocation: true,
+    endpointCredential: 'upstream-api-key-0123456789',
+    protocols: { openai: { enabled: true, url: upstreamUrl } },
+  })
+  return {
+    proc,
+    url,
+    path: `/api/proxy/${conn.id}`,
+    token: caller.token as string,
+    relay: `/relay/${relayed.agent.permanentId}/openai`,
+  }
 }
 
 const postScript = (path: string, token?: string) => `wrk.method = "POST"
@@ -118,6 +136,39 @@ wrk.body = '${BODY}'
 wrk.headers["Content-Type"] = "application/json"
 ${token ? `wrk.headers["Authorization"] = "Bearer ${token}"` : ''}
 wrk.path = "${path}"`
+
+/** Milliseconds from sending a request to the first byte of its streamed answer. */
+async function ttfb(url: string): Promise<number> {
+  const start = performance.now()
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: BODY,
+  })
+  const reader = res.body!.getReader()
+  await reader.read()
+  const ms = performance.now() - start
+  await reader.cancel()
+  return ms
+}
+
+/** The time to the first byte of a streamed answer, direct and through the relay, one request at a time. */
+async function firstByte(direct: string, relayed: string) {
+  const N = 500
+  const sample = async (url: string) => {
+    for (let i = 0; i < 50; i++) await ttfb(url)
+    const ms: number[] = []
+    for (let i = 0; i < N; i++) ms.push(await ttfb(url))
+    ms.sort((a, b) => a - b)
+    return { p50: ms[Math.floor(N / 2)]!, p99: ms[Math.floor(N * 0.99)]! }
+  }
+  const d = await sample(direct)
+  const r = await sample(relayed)
+  console.log(
+    `\ntime to first byte of a streamed answer (SSE, ${N} sequential requests): direct p50 ${d.p50.toFixed(2)} ms, p99 ${d.p99.toFixed(2)} ms; ` +
+      `openai relay p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms; added p50 ${(r.p50 - d.p50).toFixed(2)} ms, p99 ${(r.p99 - d.p99).toFixed(2)} ms`,
+  )
+}
 
 async function measure(url: string, script: string, connections: number): Promise<WrkResult> {
   await wrk(url, { connections, seconds: 2, script })
@@ -146,6 +197,7 @@ try {
     await run('bare hop (buffered)', hopBuffer.url, postScript('/'))
     await run('bare hop (streaming)', hopStream.url, postScript('/'))
     await run('sync lane', sb.url, postScript(sb.path, sb.token))
+    await run('openai relay', sb.url, postScript(`${sb.relay}/v1/chat/completions`))
   }
   const lane = rows['sync lane']!
   console.log('\nratios (sync lane ÷ …)')
@@ -155,10 +207,18 @@ try {
       `  ${c} conns: ÷ nginx ${r('nginx proxy_pass')}   ÷ bare buffered hop ${r('bare hop (buffered)')}   ÷ bare streaming hop ${r('bare hop (streaming)')}`,
     )
   }
+  const relay = rows['openai relay']!
+  for (const c of [10, 64]) {
+    const r = (name: string) => (relay[c]!.rps / rows[name]![c]!.rps).toFixed(2)
+    console.log(
+      `  ${c} conns: openai relay ÷ bare buffered hop ${r('bare hop (buffered)')}   ÷ nginx ${r('nginx proxy_pass')}   ÷ sync lane ${r('sync lane')}`,
+    )
+  }
   const d10 = rows.direct![10]!
   console.log(
-    `  added latency over direct at 10 conns: p50 ${(lane[10]!.p50 - d10.p50).toFixed(2)} ms, p99 ${(lane[10]!.p99 - d10.p99).toFixed(2)} ms`,
+    `  added latency over direct at 10 conns: sync lane p50 ${(lane[10]!.p50 - d10.p50).toFixed(2)} ms, p99 ${(lane[10]!.p99 - d10.p99).toFixed(2)} ms; openai relay p50 ${(relay[10]!.p50 - d10.p50).toFixed(2)} ms, p99 ${(relay[10]!.p99 - d10.p99).toFixed(2)} ms`,
   )
+  await firstByte(`${up.url}/sse`, `${sb.url}${sb.relay}/sse`)
 } finally {
   sb.proc.kill('SIGTERM')
   hopBuffer.proc.kill()
