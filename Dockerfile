@@ -3,6 +3,7 @@ FROM node:22-bookworm-slim AS build
 WORKDIR /src
 # The postinstall script patches a dependency (docs/adr/0005): it must be there for `npm ci`.
 COPY package.json package-lock.json ./
+COPY tools/openapi-types/package.json tools/openapi-types/
 COPY scripts ./scripts
 RUN npm ci --no-audit --no-fund
 COPY . .

@@ -121,6 +121,8 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(50),
   SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
   SWITCHBOARD_BOOTSTRAP: bool(true),
+  SWITCHBOARD_SESSION_IDLE_SECONDS: seconds(28_800, 60, 2_592_000),
+  SWITCHBOARD_SESSION_MAX_SECONDS: seconds(86_400, 60, 2_592_000),
   SWITCHBOARD_LEADER_LEASE_SECONDS: seconds(15, 2, 30),
 })
 
@@ -175,6 +177,8 @@ export type Config = {
     relayIp: { perSecond: number; burst: number }
     relayAgent: { perSecond: number; burst: number }
   }
+  /** Console sign-ins: ended after `idleMs` without a request, and `maxMs` after sign-in at the latest. */
+  sessions: { idleMs: number; maxMs: number }
 }
 
 export class ConfigError extends Error {}
@@ -212,6 +216,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         path: sqlite,
         synchronous: e.SWITCHBOARD_SQLITE_SYNCHRONOUS.toLowerCase() as 'normal' | 'full',
       }
+  if (e.SWITCHBOARD_SESSION_IDLE_SECONDS > e.SWITCHBOARD_SESSION_MAX_SECONDS) {
+    throw new ConfigError('SWITCHBOARD_SESSION_IDLE_SECONDS: must not exceed SWITCHBOARD_SESSION_MAX_SECONDS')
+  }
   const masterKey = e.SWITCHBOARD_MASTER_KEY ? (decodeKey(e.SWITCHBOARD_MASTER_KEY) ?? undefined) : undefined
   if (database.kind === 'pg' && !masterKey && !e.SWITCHBOARD_MASTER_KEY_FILE) {
     throw new ConfigError(
@@ -300,6 +307,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         perSecond: e.SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_PER_SECOND,
         burst: e.SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_BURST,
       },
+    },
+    sessions: {
+      idleMs: e.SWITCHBOARD_SESSION_IDLE_SECONDS * 1000,
+      maxMs: e.SWITCHBOARD_SESSION_MAX_SECONDS * 1000,
     },
   }
 }

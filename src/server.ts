@@ -33,6 +33,7 @@ import { cronIntervalMs } from './modules/presence/rules'
 import { sweepPresence } from './modules/presence/service'
 import { RelayMeter } from './modules/relays/relay'
 import { registerServiceMetrics } from './modules/service/service'
+import { purgeSessions } from './modules/sessions/service'
 import { ActivityTracker } from './modules/tokens/activity'
 import { CredentialResolver } from './modules/tokens/resolve'
 import { bootstrapDefaultWorkspace } from './modules/workspaces/service'
@@ -159,6 +160,7 @@ export function scheduledJobs(deps: Deps): ScheduledJob[] {
     { name: 'message-purge', pattern: config.messages.purgeCron, run: () => purgeExpiredMessages(deps) },
     // Deadlines are hours long; failing a job up to 30 s late is fine.
     { name: 'job-deadline-sweep', pattern: '*/30 * * * * *', run: () => sweepJobDeadlines(deps) },
+    { name: 'session-purge', pattern: '15 */10 * * * *', run: () => purgeSessions(deps) },
   ]
 }
 

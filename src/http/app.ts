@@ -4,6 +4,7 @@ import { agentRoutes } from '../modules/agents/routes'
 import { auditRoutes } from '../modules/audit/routes'
 import { commandRoutes } from '../modules/commands/routes'
 import { connectionRoutes } from '../modules/connections/routes'
+import { consoleRoutes } from '../modules/console/routes'
 import { groupRoutes } from '../modules/groups/routes'
 import { healthRoutes } from '../modules/health/routes'
 import { jobRoutes } from '../modules/jobs/routes'
@@ -13,6 +14,7 @@ import { presenceRoutes } from '../modules/presence/routes'
 import { proxyRoutes } from '../modules/proxy/routes'
 import { relayRoutes } from '../modules/relays/routes'
 import { serviceRoutes } from '../modules/service/routes'
+import { sessionRoutes } from '../modules/sessions/routes'
 import { tokenRoutes } from '../modules/tokens/routes'
 import { workspaceRoutes } from '../modules/workspaces/routes'
 import { wsRoutes } from '../modules/ws/routes'
@@ -43,6 +45,7 @@ export function createApp(deps: Deps) {
     .use(docsPlugin(deps))
     .use(serviceRoutes(deps))
     .use(workspaceRoutes(deps))
+    .use(sessionRoutes(deps))
     .use(agentRoutes(deps))
     .use(tokenRoutes(deps))
     .use(presenceRoutes(deps))
@@ -57,6 +60,7 @@ export function createApp(deps: Deps) {
     .use(proxyRoutes(deps))
     .use(relayRoutes(deps))
     .use(jobRoutes(deps))
+    .use(consoleRoutes())
 }
 
 export type App = ReturnType<typeof createApp>

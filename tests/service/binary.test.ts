@@ -102,6 +102,37 @@ describe.skipIf(onPostgres)('compiled binary', () => {
     expect(await second.proc.exited).toBe(0)
   }, 60_000)
 
+  test('serves the console it carries: the page at every console address, its assets, sign-in', async () => {
+    const dir = tempDir('sb-console-')
+    const { proc, url, err } = await start(dir)
+    const key = /\n {2}(wk_[0-9A-Za-z]{38})\n/.exec(err())![1]!
+    for (const path of ['/', '/agents/register', '/agents/agt-abcd1234/health']) {
+      const page = await fetch(`${url}${path}`)
+      expect(page.status).toBe(200)
+      expect(page.headers.get('content-type')).toStartWith('text/html')
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'")
+      const html = await page.text()
+      expect(html).toContain('<div id="app">')
+      const assets = [...html.matchAll(/(?:src|href)="\/([^"]+\.(?:js|css))"/g)].map((m) => m[1]!)
+      expect(assets.length).toBe(2)
+      for (const a of assets) {
+        const res = await fetch(`${url}/${a}`)
+        expect(res.status).toBe(200)
+        expect((await res.text()).length).toBeGreaterThan(a.endsWith('.js') ? 10_000 : 1000)
+      }
+    }
+    const signIn = await fetch(`${url}/api/session`, {
+      method: 'POST',
+      headers: { origin: url, 'content-type': 'application/json' },
+      body: JSON.stringify({ key }),
+    })
+    expect(signIn.status).toBe(200)
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!
+    expect((await fetch(`${url}/api/agents`, { headers: { cookie } })).status).toBe(200)
+    proc.kill('SIGTERM')
+    expect(await proc.exited).toBe(0)
+  }, 60_000)
+
   test('a bad setting stops it with one clear line', async () => {
     const proc = Bun.spawn([bin], { cwd: tempDir(), env: { PORT: 'eighty' }, stdout: 'pipe', stderr: 'pipe' })
     expect(await proc.exited).toBe(2)

@@ -413,3 +413,22 @@ export const commands = pgTable(
   },
   (t) => [index('commands_agent_idx').on(t.agentId, t.status, t.id)],
 )
+
+/** Console sign-ins (see the SQLite twin). */
+export const consoleSessions = pgTable(
+  'console_sessions',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    keyId: id('key_id')
+      .notNull()
+      .references(() => workspaceKeys.id, { onDelete: 'cascade' }),
+    hash: text('hash').notNull().unique(),
+    createdAt: ts('created_at').notNull(),
+    lastSeenAt: ts('last_seen_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [index('console_sessions_key_idx').on(t.keyId)],
+)

@@ -51,6 +51,7 @@ export const TAGS = [
   },
   { name: 'teams', description: 'Team-scoped aliases (the team is the workspace)' },
   { name: 'service', description: 'Health, readiness, metrics and this document' },
+  { name: 'console', description: 'Console sign-in: a session cookie that acts as a workspace key' },
 ]
 
 export const SECURITY_SCHEMES = {
@@ -61,4 +62,12 @@ export const SECURITY_SCHEMES = {
     description: 'A workspace key (wk_…); x-api-key also works',
   },
   agentToken: { type: 'http', scheme: 'bearer', description: 'An agent token (tk_… or pre-generated)' },
+  consoleSession: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'sb_session',
+    description:
+      'A console sign-in (POST /api/session); `__Host-sb_session` over HTTPS. Acts as the workspace key it ' +
+      'was opened with; state-changing requests must come from the console’s own origin',
+  },
 }

@@ -23,6 +23,8 @@ export type AuditAction =
   | 'capabilities_replaced'
   | 'capabilities_merged'
   | 'webhook_secret_rotated'
+  | 'console_signed_in'
+  | 'console_signed_out'
 
 export type AuditEntry = {
   workspaceId: string

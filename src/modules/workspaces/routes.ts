@@ -38,6 +38,7 @@ export const workspaceRoutes = (deps: Deps) =>
       },
       {
         asAdmin: true,
+        secretAnswer: true,
         body: CreateWorkspaceBody,
         parse: 'json',
         response: responses({ 201: CreatedWorkspace }, [400, 401, 403, 409]),
@@ -85,6 +86,7 @@ export const workspaceRoutes = (deps: Deps) =>
       },
       {
         asWorkspace: true,
+        secretAnswer: true,
         body: CreateKeyBody,
         parse: 'json',
         response: responses({ 201: CreatedKey }, [400, 401, 403]),
@@ -108,6 +110,7 @@ export const workspaceRoutes = (deps: Deps) =>
     })
     .get('/workspace/webhook-secret', ({ ctx }) => getWebhookSecret({ ctx }), {
       asWorkspace: true,
+      secretAnswer: true,
       response: responses({ 200: WebhookSecret }, [401, 403]),
       detail: {
         operationId: 'getWebhookSecret',
@@ -119,6 +122,7 @@ export const workspaceRoutes = (deps: Deps) =>
     })
     .post('/workspace/webhook-secret/rotate', ({ ctx }) => rotateWebhookSecret({ ctx }), {
       asWorkspace: true,
+      secretAnswer: true,
       body: RotateSecretBody,
       parse: 'json',
       response: responses({ 200: WebhookSecret }, [400, 401, 403, 409]),

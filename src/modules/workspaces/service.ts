@@ -5,6 +5,7 @@ import { idCursor, page } from '../../lib/cursor'
 import { AppError, conflict, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { recordAudit } from '../audit/record'
+import { endSessionsOfKey } from '../sessions/service'
 import type { AdminActor, SystemActor, WorkspaceActor } from '../tokens/actor'
 import { displayPrefix, generateSecret, hashSecret } from '../tokens/format'
 
@@ -218,6 +219,8 @@ export async function revokeKey({ ctx, input }: { ctx: Ctx<WorkspaceActor>; inpu
       )
     }
     await tx.update(k).set({ revokedAt: now }).where(eq(k.id, row.id))
+    // Console sessions act as the key they were opened with: they end with it.
+    await endSessionsOfKey(deps, tx, row.id)
     await recordAudit(deps, tx, {
       workspaceId: actor.workspaceId,
       action: 'workspace_key_revoked',

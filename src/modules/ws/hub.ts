@@ -10,7 +10,15 @@ import { type Raw, Session, type StreamActor } from './session'
 const FEED_PAGE = 1000
 const CATCH_UP_PAGE = 500
 
-export type StreamCredential = { actor: StreamActor; secret: string }
+/**
+ * What a socket authenticated with. `recheck` re-resolves a credential that is not a bearer
+ * secret (a console session); without it, `secret` is resolved again.
+ */
+export type StreamCredential = {
+  actor: StreamActor
+  secret: string
+  recheck?: () => Promise<StreamActor | null>
+}
 
 /**
  * Every live socket of this instance, and the one reader that feeds them.
@@ -162,6 +170,7 @@ export class LiveHub {
       if (s.authTimer) clearTimeout(s.authTimer)
       s.actor = c.actor
       s.secret = c.secret
+      s.recheck = c.recheck ?? null
       s.filter = typeFilter(types)
       addTo(this.byOwner, s.ownerId!, s)
       await this.init()
@@ -354,10 +363,10 @@ export class LiveHub {
 
   /** Closes the socket (4009) when its credential no longer resolves to the same owner. */
   private async revalidate(s: Session) {
-    if (!s.secret || s.closed) return
+    if ((!s.secret && !s.recheck) || s.closed) return
     let actor: Awaited<ReturnType<Deps['credentials']['resolve']>>
     try {
-      actor = await this.deps.credentials.resolve(s.secret)
+      actor = s.recheck ? await s.recheck() : await this.deps.credentials.resolve(s.secret!)
     } catch {
       return // the database is unreachable; the next keepalive tries again
     }

@@ -13,6 +13,8 @@ export type StreamActor = WorkspaceActor | AgentActor
 export class Session {
   actor: StreamActor | null = null
   secret: string | null = null
+  /** Set for a console session: how its credential is checked again. */
+  recheck: (() => Promise<StreamActor | null>) | null = null
   /** An auth frame is being checked: a second one is refused. */
   authenticating = false
   cursor = 0
