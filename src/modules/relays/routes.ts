@@ -86,47 +86,39 @@ export function relayRoutes(deps: Deps) {
   type Ctx = { params: { permanentId: string }; request: Request }
   const a2aPath = ({ params, request }: Ctx) =>
     relayA2a(deps, { permanentId: params.permanentId, request, rest: restOf(request) })
+  const card = ({ params, request }: Ctx) => relayA2aCard(deps, { permanentId: params.permanentId, request })
   const mcp = ({ params, request }: Ctx) =>
     relayCall(deps, { permanentId: params.permanentId, protocol: 'mcp', request, rest: '' })
   const openai = ({ params, request }: Ctx) =>
     relayCall(deps, { permanentId: params.permanentId, protocol: 'openai', request, rest: restOf(request) })
   return (
     new Elysia({ prefix: '/relay', tags: ['relays'] })
-      .get(
-        '/:permanentId/a2a/.well-known/agent-card.json',
-        ({ params, request }) => relayA2aCard(deps, { permanentId: params.permanentId, request }),
-        {
-          params: RelayParams,
-          response: responses({ 200: A2AAgentCard }, [...errors]),
-          detail: {
-            ...noToken,
-            operationId: 'getRelayedA2aCard',
-            summary: "The agent's A2A card, pointing at the relay",
-            description:
-              "Read from the agent's `<a2a url>/.well-known/agent-card.json`, else from its origin's, else composed " +
-              'from the registry (0.3 and 1.0 fields at once). Every interface URL points at the relay, no upstream ' +
-              'address remains, `signatures` are dropped. The client’s A2A-Version is passed up. ' +
-              REFUSALS,
-          },
+      .get('/:permanentId/a2a/.well-known/agent-card.json', card, {
+        params: RelayParams,
+        response: responses({ 200: A2AAgentCard }, [...errors]),
+        detail: {
+          ...noToken,
+          operationId: 'getRelayedA2aCard',
+          summary: "The agent's A2A card, pointing at the relay",
+          description:
+            "Read from the agent's `<a2a url>/.well-known/agent-card.json`, else from its origin's, else composed " +
+            'from the registry (0.3 and 1.0 fields at once). Every interface URL points at the relay, no upstream ' +
+            'address remains, `signatures` are dropped. The client’s A2A-Version is passed up. ' +
+            REFUSALS,
         },
-      )
-      .get(
-        '/:permanentId/.well-known/agent-card.json',
-        ({ params, request }) => relayA2aCard(deps, { permanentId: params.permanentId, request }),
-        {
-          params: RelayParams,
-          response: responses({ 200: A2AAgentCard }, [...errors]),
-          detail: {
-            ...noToken,
-            operationId: 'getRelayedA2aCardBesideBase',
-            summary:
-              'The same A2A card, where clients resolve it from the base URL …/relay/{permanentId}/a2a',
-            description:
-              'A client given the base URL without a trailing slash resolves `.well-known/agent-card.json` beside ' +
-              'it; this serves the same card as `…/a2a/.well-known/agent-card.json`.',
-          },
+      })
+      .get('/:permanentId/.well-known/agent-card.json', card, {
+        params: RelayParams,
+        response: responses({ 200: A2AAgentCard }, [...errors]),
+        detail: {
+          ...noToken,
+          operationId: 'getRelayedA2aCardBesideBase',
+          summary: 'The same A2A card, where clients resolve it from the base URL …/relay/{permanentId}/a2a',
+          description:
+            'A client given the base URL without a trailing slash resolves `.well-known/agent-card.json` beside ' +
+            'it; this serves the same card as `…/a2a/.well-known/agent-card.json`.',
         },
-      )
+      })
       .post(
         '/:permanentId/a2a',
         ({ params, request }) => relayA2a(deps, { permanentId: params.permanentId, request, rest: '' }),
@@ -155,60 +147,45 @@ export function relayRoutes(deps: Deps) {
       // CORS preflights are the agent's to answer, like any other request.
       .options('/:permanentId/a2a', a2aPath, hidden)
       .options('/:permanentId/mcp', mcp, hidden)
-      .post(
-        '/:permanentId/mcp',
-        ({ params, request }) =>
-          relayCall(deps, { permanentId: params.permanentId, protocol: 'mcp', request, rest: '' }),
-        {
-          params: RelayParams,
-          response: responses({ 200: JsonRpcResponse }, [...errors]),
-          detail: {
-            ...noToken,
-            operationId: 'relayMcpPost',
-            summary:
-              'MCP Streamable HTTP (2025-11-25 and 2026-07-28): a JSON-RPC message to the agent’s MCP URL',
-            description:
-              'Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Mcp-Param-*, Last-Event-ID and ' +
-              'server-sent events pass both ways. The relay keeps no session state: any instance serves any request ' +
-              'of a session. ' +
-              HYGIENE +
-              ' ' +
-              REFUSALS,
-            requestBody: jsonRpcBody,
-          },
+      .post('/:permanentId/mcp', mcp, {
+        params: RelayParams,
+        response: responses({ 200: JsonRpcResponse }, [...errors]),
+        detail: {
+          ...noToken,
+          operationId: 'relayMcpPost',
+          summary:
+            'MCP Streamable HTTP (2025-11-25 and 2026-07-28): a JSON-RPC message to the agent’s MCP URL',
+          description:
+            'Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Mcp-Param-*, Last-Event-ID and ' +
+            'server-sent events pass both ways. The relay keeps no session state: any instance serves any request ' +
+            'of a session. ' +
+            HYGIENE +
+            ' ' +
+            REFUSALS,
+          requestBody: jsonRpcBody,
         },
-      )
-      .get(
-        '/:permanentId/mcp',
-        ({ params, request }) =>
-          relayCall(deps, { permanentId: params.permanentId, protocol: 'mcp', request, rest: '' }),
-        {
-          params: RelayParams,
-          response: responses({ 200: RelayedAnswer }, [...errors]),
-          detail: {
-            ...noToken,
-            operationId: 'relayMcpGet',
-            summary:
-              'MCP (2025-11-25): the server-to-client event stream of a session, resumable with Last-Event-ID',
-            description: `${HYGIENE} ${REFUSALS}`,
-          },
+      })
+      .get('/:permanentId/mcp', mcp, {
+        params: RelayParams,
+        response: responses({ 200: RelayedAnswer }, [...errors]),
+        detail: {
+          ...noToken,
+          operationId: 'relayMcpGet',
+          summary:
+            'MCP (2025-11-25): the server-to-client event stream of a session, resumable with Last-Event-ID',
+          description: `${HYGIENE} ${REFUSALS}`,
         },
-      )
-      .delete(
-        '/:permanentId/mcp',
-        ({ params, request }) =>
-          relayCall(deps, { permanentId: params.permanentId, protocol: 'mcp', request, rest: '' }),
-        {
-          params: RelayParams,
-          response: responses({ 200: RelayedAnswer }, [...errors]),
-          detail: {
-            ...noToken,
-            operationId: 'relayMcpDelete',
-            summary: 'MCP (2025-11-25): end a session (Mcp-Session-Id) at the agent',
-            description: `${HYGIENE} ${REFUSALS}`,
-          },
+      })
+      .delete('/:permanentId/mcp', mcp, {
+        params: RelayParams,
+        response: responses({ 200: RelayedAnswer }, [...errors]),
+        detail: {
+          ...noToken,
+          operationId: 'relayMcpDelete',
+          summary: 'MCP (2025-11-25): end a session (Mcp-Session-Id) at the agent',
+          description: `${HYGIENE} ${REFUSALS}`,
         },
-      )
+      })
       .get('/:permanentId/openai/*', openai, pathOp(OPENAI, 'Get', false))
       .post('/:permanentId/openai/*', openai, pathOp(OPENAI, 'Post', true))
       .put('/:permanentId/openai/*', openai, pathOp(OPENAI, 'Put', true))
