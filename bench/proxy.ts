@@ -4,10 +4,10 @@
  * Bun.serve→fetch hop (buffered and streaming); the sync lane with auth, connection
  * resolution, credential injection and rate limiting on; the OpenAI relay (non-streamed, no
  * token: agent lookup, per-IP and per-agent limits, transparent headers). req/s and p50/p99 at
- * 10 and 64 connections, ratios; the time to the first byte of a streamed answer, direct and
- * through the relay; RSS after 10,000 upstream timeouts.
+ * 10 and 64 connections, ratios; Switchboard's CPU per request on both; the time to the first
+ * byte of a streamed answer, direct and through the relay; RSS after 10,000 upstream timeouts.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ensureTool, fmt, root, rssMb, sh, startProcess, tmp, type WrkResult, wrk } from './lib'
 
@@ -137,6 +137,39 @@ wrk.headers["Content-Type"] = "application/json"
 ${token ? `wrk.headers["Authorization"] = "Bearer ${token}"` : ''}
 wrk.path = "${path}"`
 
+/** CPU time (user + system, from /proc) a process has used, in milliseconds. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  const ticks = Number(fields[11]) + Number(fields[12])
+  return (ticks * 1000) / 100
+}
+
+/**
+ * Switchboard's CPU per request over a fixed number of calls (10 at a time): unlike req/s it
+ * hardly moves when other work shares the machine.
+ */
+async function cpuPerRequest(pid: number, url: string, headers: Record<string, string>) {
+  const load = async (n: number) => {
+    let left = n
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        while (left-- > 0)
+          await (
+            await fetch(url, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', ...headers },
+              body: BODY,
+            })
+          ).arrayBuffer()
+      }),
+    )
+  }
+  await load(2000)
+  const before = cpuMs(pid)
+  await load(20_000)
+  return ((cpuMs(pid) - before) * 1000) / 20_000
+}
+
 /** Milliseconds from sending a request to the first byte of its streamed answer. */
 async function ttfb(url: string): Promise<number> {
   const start = performance.now()
@@ -217,6 +250,13 @@ try {
   const d10 = rows.direct![10]!
   console.log(
     `  added latency over direct at 10 conns: sync lane p50 ${(lane[10]!.p50 - d10.p50).toFixed(2)} ms, p99 ${(lane[10]!.p99 - d10.p99).toFixed(2)} ms; openai relay p50 ${(relay[10]!.p50 - d10.p50).toFixed(2)} ms, p99 ${(relay[10]!.p99 - d10.p99).toFixed(2)} ms`,
+  )
+  const syncCpu = await cpuPerRequest(sb.proc.pid, `${sb.url}${sb.path}`, {
+    authorization: `Bearer ${sb.token}`,
+  })
+  const relayCpu = await cpuPerRequest(sb.proc.pid, `${sb.url}${sb.relay}/v1/chat/completions`, {})
+  console.log(
+    `\nSwitchboard CPU per request (20,000 calls, 10 at a time): sync lane ${syncCpu.toFixed(1)} µs, openai relay ${relayCpu.toFixed(1)} µs`,
   )
   await firstByte(`${up.url}/sse`, `${sb.url}${sb.relay}/sse`)
 } finally {

@@ -158,33 +158,35 @@ export class ForwardingEngine {
       timedOut ??= why
       ctl.abort(new Error(why))
     }
-    // One timer per call, re-armed only when it fires: a chunk just notes the time.
-    let lastActivity = performance.now()
-    let idle: ReturnType<typeof setTimeout> | undefined
-    const idleMs = opts.idleMs
-    const armIdle = (ms: number) => {
-      idle = setTimeout(() => {
-        const quiet = performance.now() - lastActivity
-        if (quiet >= idleMs! - 1) expire(`no data for ${idleMs} ms`)
-        else armIdle(idleMs! - quiet)
-      }, ms)
-      idle.unref?.()
+    // One timer per call for both limits, re-armed only when it fires: a chunk just notes the time.
+    const started = performance.now()
+    let lastActivity = started
+    const { idleMs, totalMs } = opts
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const arm = () => {
+      const now = performance.now()
+      const idleLeft = idleMs ? lastActivity + idleMs - now : Number.POSITIVE_INFINITY
+      const totalLeft = totalMs ? started + totalMs - now : Number.POSITIVE_INFINITY
+      if (totalLeft <= 0) return expire(`not done within ${totalMs} ms`)
+      if (idleLeft <= 0) return expire(`no data for ${idleMs} ms`)
+      timer = setTimeout(arm, Math.min(idleLeft, totalLeft))
+      timer.unref?.()
     }
-    if (idleMs) armIdle(idleMs)
+    if (idleMs || totalMs) arm()
     const touch = idleMs
       ? () => {
           lastActivity = performance.now()
         }
       : undefined
-    const total = opts.totalMs
-      ? setTimeout(() => expire(`not done within ${opts.totalMs} ms`), opts.totalMs)
-      : undefined
-    total?.unref?.()
+    // The caller going away aborts this call (a listener, not AbortSignal.any: that costs more).
+    const callerGone = () => ctl.abort(opts.signal?.reason)
+    if (opts.signal?.aborted) callerGone()
+    else opts.signal?.addEventListener('abort', callerGone, { once: true })
     let ended = false
     let status: number | null = null
     const end = (error: unknown, bytes: number) => {
-      clearTimeout(idle)
-      clearTimeout(total)
+      clearTimeout(timer)
+      opts.signal?.removeEventListener('abort', callerGone)
       if (ended) return
       ended = true
       opts.onEnd?.({ status, error, bytes })
@@ -202,10 +204,9 @@ export class ForwardingEngine {
         },
       })
     }
-    const signal = opts.signal ? AbortSignal.any([opts.signal, ctl.signal]) : ctl.signal
     const sent = await this.deps.outbound.send(
       { url, method: req.method, headers, body },
-      { timeoutMs: opts.timeoutMs, signal },
+      { timeoutMs: opts.timeoutMs, signal: ctl.signal },
     )
     if (!sent.ok) {
       const failure: ForwardFailure = tooLarge
