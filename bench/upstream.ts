@@ -1,5 +1,6 @@
-// A local upstream agent for the proxy benchmark: a small JSON answer, a hang for timeouts, or
-// (at /sse) an event stream whose first event leaves at once and the last 20 ms later.
+// A local upstream agent for the proxy benchmark: a small JSON answer, a hang for timeouts,
+// or (UPSTREAM_MODE=sse) a stream whose first event leaves at once and the rest later.
+const sse = process.env.UPSTREAM_MODE === 'sse'
 const enc = new TextEncoder()
 const server = Bun.serve({
   port: Number(process.env.PORT ?? 0),
@@ -11,18 +12,16 @@ const server = Bun.serve({
       return new Response('late')
     }
     await req.arrayBuffer()
-    if (new URL(req.url).pathname === '/sse') {
-      return new Response(
-        new ReadableStream({
-          async start(c) {
-            c.enqueue(enc.encode('data: {"first":true}\n\n'))
-            await Bun.sleep(20)
-            c.enqueue(enc.encode('data: [DONE]\n\n'))
-            c.close()
-          },
-        }),
-        { headers: { 'content-type': 'text/event-stream' } },
-      )
+    if (sse) {
+      const body = new ReadableStream({
+        async start(c) {
+          c.enqueue(enc.encode('data: {"choices":[{"delta":{"content":"first"}}]}\n\n'))
+          await Bun.sleep(50)
+          c.enqueue(enc.encode('data: [DONE]\n\n'))
+          c.close()
+        },
+      })
+      return new Response(body, { headers: { 'content-type': 'text/event-stream' } })
     }
     return Response.json({ ok: true, from: 'upstream' })
   },

@@ -26,7 +26,7 @@ describe('service routes', () => {
     expect(res.text).toMatch(
       /switchboard_http_request_duration_seconds_bucket\{route="\/api\/agents",le="0.1"\} \d+/,
     )
-    expect(res.text).toMatch(/switchboard_db_pool_size\{dialect="(sqlite|pg)"\} \d+/)
+    expect(res.text).toMatch(/switchboard_db_connections_max\{dialect="(sqlite|postgres)"\} \d+/)
   })
 
   test('x-request-id: returned on every answer, taken from a well-formed incoming id', async () => {
@@ -109,6 +109,8 @@ describe('OpenAPI and Swagger UI', () => {
       'consoleSession',
       'workspaceKey',
     ])
+    // Without SWITCHBOARD_METRICS_TOKEN, /metrics is open and its scheme is not in the document.
+    expect(spec.paths['/metrics'].get.security).toEqual([])
     const routes: string[] = []
     for (const [path, ops] of Object.entries<any>(spec.paths)) {
       for (const [method, op] of Object.entries<any>(ops)) {

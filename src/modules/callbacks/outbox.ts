@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm'
+import { and, asc, count, eq, inArray, isNull, lte, min, or, sql } from 'drizzle-orm'
 import type { Orm } from '../../db'
 import type { Row } from '../../db/schema'
 import type { JsonValue } from '../../db/schema/types'
@@ -13,6 +13,9 @@ export type NewCallback = {
   eventType: string
   url: string
   payload: JsonValue
+  /** The trace the callback joins (its job's); null: a trace of its own. */
+  traceparent: string | null
+  tracestate: string | null
 }
 
 /** The webhook-id receivers deduplicate on: one per job, the same on every attempt. */
@@ -39,6 +42,8 @@ export async function insertCallback(deps: Pick<Deps, 'db' | 'clock'>, tx: Orm, 
     lastAttemptAt: null,
     lastHttpStatus: null,
     lastError: null,
+    traceparent: cb.traceparent,
+    tracestate: cb.tracestate,
     createdAt: now,
     finishedAt: null,
   })
@@ -167,4 +172,21 @@ export async function attemptsOf(deps: Pick<Deps, 'db'>, deliveryId: string, lim
 export async function deleteDeliveriesOf(deps: Pick<Deps, 'db'>, tx: Orm, jobId: string) {
   const d = deps.db.t.webhookDeliveries
   await tx.delete(d).where(eq(d.jobId, jobId))
+}
+
+/**
+ * The outbox's depth: callbacks still to be delivered, and how long the most overdue one has
+ * been due (0 when none is overdue). Across the database: every instance reports the same.
+ */
+export async function outboxDepth(
+  deps: Pick<Deps, 'db' | 'clock'>,
+): Promise<{ pending: number; lagSeconds: number }> {
+  const d = deps.db.t.webhookDeliveries
+  const [row] = await deps.db.orm
+    .select({ pending: count(), oldest: min(d.nextAttemptAt) })
+    .from(d)
+    .where(eq(d.status, 'pending'))
+  const oldest = row?.oldest ? new Date(row.oldest).getTime() : null
+  const lag = oldest === null ? 0 : Math.max(0, deps.clock.now().getTime() - oldest) / 1000
+  return { pending: Number(row?.pending ?? 0), lagSeconds: lag }
 }

@@ -1,4 +1,5 @@
 import type { Deps } from '../../deps'
+import type { Counter } from '../../lib/metrics'
 import { LANE_HEADERS } from '../forward/headers'
 import { claimDue, type Delivery, nextDueAt, recordAttempt, releaseClaim } from './outbox'
 import { signingSecrets } from './secret'
@@ -31,12 +32,18 @@ export class CallbackWorker {
   private readonly abort = new AbortController()
 
   readonly opts: WorkerOptions
+  private readonly attempts: Counter
 
   constructor(
     private readonly deps: Deps,
     opts: Partial<WorkerOptions> = {},
   ) {
     this.opts = { ...DEFAULTS, ...opts }
+    this.attempts = deps.metrics.counter(
+      'switchboard_callback_attempts_total',
+      'Callback delivery attempts by what followed: delivered, retry, failed (no attempts left) or gone (410)',
+    )
+    for (const result of ['delivered', 'retry', 'failed', 'gone']) this.attempts.series({ result })
   }
 
   /** Begins the periodic poll with a round at once (callbacks left pending by a previous run). */
@@ -111,6 +118,9 @@ export class CallbackWorker {
     const started = performance.now()
     let httpStatus: number | null = null
     let error: string | null = null
+    // Every attempt is a hop of the job's trace (a row from before traces were kept starts one).
+    const resumed = deps.tracer.resume(claimed.traceparent, claimed.tracestate)
+    const trace = resumed ?? deps.tracer.root('job callback')
     try {
       const body = JSON.stringify(claimed.payload)
       const headers = {
@@ -122,6 +132,10 @@ export class CallbackWorker {
         { url: claimed.url, credential: null },
         { method: 'POST', headers: new Headers(), body },
         {
+          lane: 'callback',
+          trace,
+          // Receivers' URLs often carry a secret in their path.
+          redactPath: true,
           rules: LANE_HEADERS.request,
           add: headers,
           timeoutMs: this.opts.timeoutMs,
@@ -129,6 +143,7 @@ export class CallbackWorker {
         },
       )
       if (!sent.ok && sent.kind === 'aborted') {
+        if (!resumed) deps.tracer.endBackground(trace)
         await releaseClaim(deps, claimed)
         return
       }
@@ -143,23 +158,30 @@ export class CallbackWorker {
     } catch (e) {
       error = e instanceof Error ? e.message : String(e)
     }
+    if (!resumed) deps.tracer.endBackground(trace, error)
+    const durationMs = Math.round(performance.now() - started)
     try {
-      const status = await recordAttempt(deps, claimed, {
-        at,
-        httpStatus,
-        error,
-        durationMs: Math.round(performance.now() - started),
-      })
-      deps.log.info('callback attempt', {
+      const status = await recordAttempt(deps, claimed, { at, httpStatus, error, durationMs })
+      this.attempts.inc({ result: status === 'pending' ? 'retry' : status })
+      // A failed attempt says why (the receiver's status or the network's reason), never the
+      // URL (it may hold a secret), a header or a body.
+      deps.log[error ? 'warn' : 'info']('callback attempt', {
         deliveryId: claimed.id,
         jobId: claimed.jobId,
+        traceId: trace.traceId,
         attempt: claimed.attempts,
         httpStatus,
+        durationMs,
         status,
+        ...(error ? { cause: error } : {}),
       })
     } catch (e) {
       // The claim expires on its own and the attempt is made again.
-      deps.log.error('recording a callback attempt failed', { deliveryId: claimed.id, error: e })
+      deps.log.error('recording a callback attempt failed', {
+        deliveryId: claimed.id,
+        traceId: trace.traceId,
+        error: e,
+      })
     }
   }
 }

@@ -33,12 +33,16 @@ export async function callAsync({
     targetAgentId: hop.requested.id,
     handledByAgentId: hop.agent.id,
     callbackUrl: callback,
+    traceparent: ctx.trace.traceparent,
+    tracestate: ctx.trace.state,
   })
   const poll = pollPath(job.id)
   const origin = deps.config.publicUrl ?? new URL(request.url).origin
   startDelivery(deps, {
     jobId: job.id,
     hop,
+    protocol,
+    trace: ctx.trace,
     headers: new Headers(request.headers),
     body,
     call: {

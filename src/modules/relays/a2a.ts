@@ -69,6 +69,9 @@ async function upstreamCard(deps: RelayDeps, hop: Hop, request: Request) {
       { url, credential: hop.credential },
       { method: 'GET', headers: request.headers, body: null },
       {
+        lane: 'relay',
+        protocol: 'a2a',
+        trace: requestMeta(request).trace,
         rules: TRANSPARENT_HEADERS.request,
         // The card is read here: asked for as it is, not compressed.
         add: { 'x-request-id': requestMeta(request).id, 'accept-encoding': 'identity' },
