@@ -82,7 +82,7 @@ export type Forwarded = { ok: true; response: Response } | ForwardFailure
  *    guard, pinned connection, no redirects), with timeouts, a body cap and the caller's abort;
  * 3. observing — every call is counted and timed by `lane` and `protocol` (bounded labels),
  *    carries the work's trace in a `traceparent` naming a new span, is listed in the request's
- *    log line, and is a client span when OpenTelemetry export is on (see docs/adr/0009);
+ *    log line, and is a client span when OpenTelemetry export is on (see docs/adr/0010-observability.md);
  * 4. answering — the `Response` comes back as it streams; `streamedAnswer()` hands it on with
  *    the answer-header rules, `readAnswer()` reads it whole (answer.ts); failures map to the
  *    `{error, code}` envelope with `upstreamError()` / `discreetUpstreamError()` (errors.ts).
