@@ -64,7 +64,7 @@ export async function replaceCapabilityRows(
 
 /**
  * Inserts an agent row under a fresh permanent id, after reserving both ids for good in
- * `agent_ids` (see ADR 0011): an id that exists, or ever existed, in any workspace is taken.
+ * `agent_ids` (see ADR 0012): an id that exists, or ever existed, in any workspace is taken.
  */
 async function insertAgent(deps: Deps, tx: Orm, row: Omit<AgentRow, 'permanentId'>): Promise<AgentRow> {
   const { agents, agentIds } = deps.db.t

@@ -240,7 +240,7 @@ async function changeCapabilities(
 
 /**
  * Deletes the agent for good: its tokens die with it, at once. Its ids stay reserved (ADR
- * 0011), and before the answer every cache that could still route to it or accept its token
+ * 0012), and before the answer every cache that could still route to it or accept its token
  * — on this instance and, on Postgres, on every other — has dropped it.
  */
 export async function deleteAgent({ ctx, input }: { ctx: Ctx<WorkspaceActor>; input: { agentId: string } }) {
