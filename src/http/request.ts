@@ -115,7 +115,13 @@ export function requestPlugin(deps: Deps) {
           ? (meta.ip ?? clientIp(request, meta.server, deps.config.trustProxy))
           : null
       const trace = meta.trace
-      tracer.endRequest(trace, { route: routeLabel, status, errorCode: meta.errorCode ?? null, clientIp: ip })
+      if (tracer.exporting)
+        tracer.endRequest(trace, {
+          route: routeLabel,
+          status,
+          errorCode: meta.errorCode ?? null,
+          clientIp: ip,
+        })
       const fields: Record<string, unknown> = {
         requestId: meta.id,
         traceId: trace.traceId,

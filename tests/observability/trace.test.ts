@@ -195,6 +195,12 @@ describe('trace context on the relays', () => {
         ms: expect.any(Number),
       },
     ])
+    const relayLine = await waitFor(
+      async () =>
+        logs.parsed().find((l) => l.msg === 'relay call' && l.permanentId === reg.body.agent.permanentId),
+      'the relay call line',
+    )
+    expect(relayLine.traceId).toBe(TRACE_ID)
     const metrics = await (await fetch(`${sb.url}/metrics`)).text()
     expect(metrics).toMatch(
       /switchboard_upstream_requests_total\{lane="relay",outcome="2xx",protocol="openai"\} [1-9]/,
@@ -228,6 +234,18 @@ describe('trace context through async jobs', () => {
       'the callback attempt line',
     )
     expect(attempt).toMatchObject({ traceId: TRACE_ID, httpStatus: 200, status: 'delivered' })
+    // The delivery ends after the 202 was logged: it has a line of its own.
+    const delivered = await waitFor(
+      async () => logs.parsed().find((l) => l.msg === 'async delivery' && l.jobId === job.id),
+      'the delivery line',
+    )
+    expect(delivered).toMatchObject({
+      traceId: TRACE_ID,
+      agent: expect.stringMatching(/^.+$/),
+      httpStatus: 200,
+      status: 'completed',
+      durationMs: expect.any(Number),
+    })
     expect(logs.raw.join('\n')).not.toContain('T0ps3cr3t')
   })
 
@@ -316,6 +334,27 @@ describe('log lines that answer why', () => {
     const ok = logs.parsed().find((l) => l.msg === 'request' && l.status === 200)
     expect(ok).not.toHaveProperty('ip')
     expect(ok).not.toHaveProperty('code')
+  })
+
+  test('a failed async delivery says why without quoting the agent’s body', async () => {
+    const { caller, target, conn } = await connected(sb.call, ws.key, {
+      endpointUrl: `${agent.url}/fail-delivery`,
+    })
+    const res = await sb.call('POST', `/api/proxy/${conn.id}/async`, { token: caller.token, raw: '{}' })
+    const job = await settled(sb.call, caller.token, res.body.jobId)
+    expect(job.error).toContain('broken')
+    const line = await waitFor(
+      async () => logs.parsed().find((l) => l.msg === 'async delivery' && l.jobId === job.id),
+      'the failed delivery line',
+    )
+    expect(line).toMatchObject({
+      level: 'warn',
+      agent: target.agent.permanentId,
+      httpStatus: 500,
+      status: 'failed',
+      cause: 'HTTP 500',
+    })
+    expect(JSON.stringify(line)).not.toContain('broken')
   })
 
   test('no token, key or credential in any line', () => {
