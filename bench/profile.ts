@@ -3,7 +3,7 @@
  * from source under Bun's CPU profiler (`bun --cpu-prof src/main.ts serve`, so frames name
  * their source file and line; the compiled binary runs the same code) while wrk drives one
  * route at 64 connections, and the top frames by self and total time are printed.
- * BENCH_SECONDS (10), BENCH_PROFILE=sync,heartbeat,me,healthz. The profiles are kept in the
+ * BENCH_SECONDS (10), BENCH_PROFILE=sync,heartbeat,me,healthz (or app: an app connection execute). The profiles are kept in the
  * printed directory (open them in Chrome DevTools or speedscope).
  */
 import { readdirSync } from 'node:fs'
@@ -51,12 +51,24 @@ for (const scenario of WHICH) {
     targetAgentId: target.agent.id,
     type: 'private',
   })
+  const app = await sb.post('/api/app-connections', ws.apiKey, {
+    name: 'app',
+    baseUrl: `http://127.0.0.1:${upPort}/v2`,
+    auth: { type: 'bearer', value: 'upstream-api-key-0123456789' },
+  })
+  const execute = JSON.stringify({
+    method: 'POST',
+    path: '/contacts',
+    query: { q: 'ada' },
+    body: { name: 'Ada' },
+  })
   const auth = `wrk.headers["Authorization"] = "Bearer ${caller.token}"`
   const scripts: Record<string, string> = {
     sync: `wrk.method = "POST"\nwrk.body = '{"message":"hello"}'\nwrk.headers["Content-Type"] = "application/json"\n${auth}\nwrk.path = "/api/proxy/${conn.id}"`,
     heartbeat: `wrk.method = "POST"\nwrk.body = '{"status":"online"}'\nwrk.headers["Content-Type"] = "application/json"\n${auth}\nwrk.path = "/api/agents/${caller.agent.id}/heartbeat"`,
     me: `${auth}\nwrk.path = "/api/agents/me"`,
     healthz: 'wrk.path = "/healthz"',
+    app: `wrk.method = "POST"\nwrk.body = '${execute}'\nwrk.headers["Content-Type"] = "application/json"\n${auth}\nwrk.path = "/api/agents/${caller.agent.id}/app-connections/${app.id}/execute"`,
   }
   const r = await wrk(sb.url, { connections: 64, seconds: SECONDS, script: scripts[scenario]! })
   await sb.stop()

@@ -7,6 +7,8 @@ import type { Registry } from './lib/metrics'
 import type { OutboundClient } from './lib/outbound/client'
 import type { RateLimiter } from './lib/ratelimit'
 import type { Trace, Tracer } from './lib/trace/tracer'
+import type { AppMetrics } from './modules/apps/metrics'
+import type { AppTokens } from './modules/apps/oauth'
 import type { CallbackWorker } from './modules/callbacks/worker'
 import type { EventBus } from './modules/events/bus'
 import type { RouteDirectory } from './modules/forward/directory'
@@ -66,6 +68,10 @@ export interface Deps {
   deliveries: Deliveries
   /** Sends job callbacks from the outbox. */
   callbacks: CallbackWorker
+  /** App connections' OAuth2 access tokens (this instance's memory), shared by concurrent calls. */
+  appTokens: AppTokens
+  /** App connection calls by connection and status, and their latency. */
+  appMetrics: AppMetrics
   /** Delivery outcomes the database could not take yet: retried, spooled at stop, replayed at start. */
   outcomes: OutcomeOutbox
   /** A metric and a log line per relayed call. */

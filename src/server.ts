@@ -16,6 +16,8 @@ import { RateLimiter } from './lib/ratelimit'
 import { type Leadership, PgLeader, soleLeader } from './lib/schedule/leader'
 import { type ScheduledJob, Scheduler } from './lib/schedule/scheduler'
 import { createTracer } from './lib/trace/tracer'
+import { AppMetrics } from './modules/apps/metrics'
+import { AppTokens } from './modules/apps/oauth'
 import { CallbackWorker } from './modules/callbacks/worker'
 import { type EventBus, LocalBus } from './modules/events/bus'
 import { PgBus } from './modules/events/pg-bus'
@@ -56,6 +58,13 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const routes = new RouteDirectory({ db, sealer, bus, log })
   const metrics = new Registry()
   const tracer = await createTracer(config.otel, pkg.version, instanceId)
+  const forward = new ForwardingEngine({
+    outbound,
+    routes,
+    tracer,
+    meter: new UpstreamMeter(metrics, config.metrics.idLabels),
+  })
+  const appMetrics = new AppMetrics(metrics)
   const deps: Deps = {
     config,
     db,
@@ -88,16 +97,13 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     },
     listenUrl: null,
     routes,
-    forward: new ForwardingEngine({
-      outbound,
-      routes,
-      tracer,
-      meter: new UpstreamMeter(metrics, config.metrics.idLabels),
-    }),
+    forward,
     groupCache: new LaneCache(bus, (note) => note.groupId),
     poolCache: new LaneCache(bus, (note) => note.poolId),
     poolRuntime: new PoolRuntime(config, metrics),
     deliveries: new Deliveries(),
+    appTokens: new AppTokens({ forward, clock, log, appMetrics }),
+    appMetrics,
     relayMeter: new RelayMeter(metrics, log),
   }
   deps.live = new LiveHub(deps)
@@ -191,6 +197,7 @@ export function stopCaches(deps: Deps) {
   deps.groupCache.stop()
   deps.poolCache.stop()
   deps.credentials.stop()
+  deps.appTokens.stop()
 }
 
 /** Where the database is, for the start line: the SQLite file, or the Postgres host and database (never the password). */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { realpathSync } from 'node:fs'
+import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { join } from 'node:path'
 import pkg from '../../package.json'
 import { onPostgres, tempDir } from '../helpers'
@@ -132,6 +132,98 @@ describe.skipIf(onPostgres)('compiled binary', () => {
     expect((await fetch(`${url}/api/agents`, { headers: { cookie } })).status).toBe(200)
     proc.kill('SIGTERM')
     expect(await proc.exited).toBe(0)
+  }, 60_000)
+
+  test('app connections: a bearer and an OAuth2 app called through the binary; a traversal refused; no secret in its database file', async () => {
+    let tokenRequests = 0
+    const seen: string[] = []
+    const app = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      fetch(req) {
+        const u = new URL(req.url)
+        if (u.pathname === '/oauth/token') {
+          tokenRequests++
+          return Response.json({
+            access_token: `binary-token-${tokenRequests}`,
+            token_type: 'Bearer',
+            expires_in: 3600,
+          })
+        }
+        seen.push(`${req.method} ${u.pathname}${u.search} ${req.headers.get('authorization')}`)
+        return Response.json({ ok: true, path: u.pathname })
+      },
+    })
+    try {
+      const dir = tempDir('sb-apps-')
+      const { proc, url, err } = await start(dir, ['serve'], { SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8' })
+      const key = /\n {2}(wk_[0-9A-Za-z]{38})\n/.exec(err())![1]!
+      const api = (path: string, token: string, body: unknown) =>
+        fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }))
+      const agent = (await api('/api/agents', key, { name: 'runner' })).body
+      const base = `http://127.0.0.1:${app.port}/v2`
+      const crm = await api('/api/app-connections', key, {
+        name: 'crm',
+        baseUrl: base,
+        auth: { type: 'bearer', value: 'binary-bearer-secret' },
+      })
+      expect(crm.status).toBe(201)
+      const tickets = await api('/api/app-connections', key, {
+        name: 'tickets',
+        baseUrl: base,
+        auth: {
+          type: 'oauth2_client_credentials',
+          tokenUrl: `http://127.0.0.1:${app.port}/oauth/token`,
+          clientId: 'sb',
+          clientSecret: 'binary-client-secret',
+        },
+      })
+      expect(tickets.status).toBe(201)
+      const refused = await api('/api/app-connections', key, {
+        name: 'meta',
+        baseUrl: 'http://169.254.169.254/latest',
+        auth: { type: 'bearer', value: 'x' },
+      })
+      expect(refused.body.details).toEqual({ field: 'baseUrl', rule: 'metadata' })
+      const exec = (id: string, body: unknown) =>
+        api(`/api/agents/${agent.agent.id}/app-connections/${id}/execute`, agent.token, body)
+      expect(
+        (await exec(crm.body.id, { method: 'GET', path: '/contacts', query: { q: 'ada' } })).body,
+      ).toMatchObject({
+        status: 200,
+        body: { ok: true, path: '/v2/contacts' },
+        bodyEncoding: 'json',
+      })
+      for (let i = 0; i < 2; i++)
+        expect(
+          (await exec(tickets.body.id, { method: 'POST', path: '/tickets', body: { t: i } })).body.status,
+        ).toBe(200)
+      const traversal = await exec(crm.body.id, { method: 'GET', path: '/%252e%252e/admin' })
+      expect(traversal.status).toBe(400)
+      expect(traversal.body.details.rule).toBe('dot_segment')
+      expect(seen).toEqual([
+        'GET /v2/contacts?q=ada Bearer binary-bearer-secret',
+        'POST /v2/tickets Bearer binary-token-1',
+        'POST /v2/tickets Bearer binary-token-1',
+      ])
+      expect(tokenRequests).toBe(1)
+      proc.kill('SIGTERM')
+      expect(await proc.exited).toBe(0)
+      const files = ['switchboard.db', 'switchboard.db-wal']
+        .map((f) => join(dir, 'data', f))
+        .filter(existsSync)
+      const bytes = Buffer.concat(files.map((f) => readFileSync(f)))
+      expect(bytes.length).toBeGreaterThan(0)
+      for (const secret of ['binary-bearer-secret', 'binary-client-secret', 'binary-token-1']) {
+        expect({ secret, inFile: bytes.includes(secret) }).toEqual({ secret, inFile: false })
+      }
+    } finally {
+      app.stop(true)
+    }
   }, 60_000)
 
   test('a bad setting stops it with one clear line', async () => {

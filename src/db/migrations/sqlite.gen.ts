@@ -4,6 +4,7 @@ import m0 from '../../../drizzle/sqlite/0000_init.sql' with { type: 'text' }
 import m1 from '../../../drizzle/sqlite/0001_lanes_and_live.sql' with { type: 'text' }
 import m2 from '../../../drizzle/sqlite/0002_console_sessions.sql' with { type: 'text' }
 import m3 from '../../../drizzle/sqlite/0003_trace_context.sql' with { type: 'text' }
+import m4 from '../../../drizzle/sqlite/0004_app_connections.sql' with { type: 'text' }
 import { toMigrations } from './index'
 
 export const migrations = toMigrations(journal, {
@@ -11,4 +12,5 @@ export const migrations = toMigrations(journal, {
   '0001_lanes_and_live': m1,
   '0002_console_sessions': m2,
   '0003_trace_context': m3,
+  '0004_app_connections': m4,
 })

@@ -45,6 +45,11 @@ export const TAGS = [
   { name: 'proxy', description: 'The proxy lanes: sync, async, broadcast, pool (agent tokens)' },
   { name: 'jobs', description: 'Async jobs: poll, list, clear, report the outcome; signed callbacks' },
   {
+    name: 'apps',
+    description:
+      'App connections: third-party APIs an agent calls through Switchboard, which holds the credential',
+  },
+  {
     name: 'relays',
     description:
       'External relays (no token): A2A, MCP and OpenAI clients reach agents that allow external invocation',

@@ -23,6 +23,11 @@ export type AuditAction =
   | 'capabilities_replaced'
   | 'capabilities_merged'
   | 'webhook_secret_rotated'
+  | 'app_connection_created'
+  | 'app_connection_updated'
+  | 'app_connection_secret_changed'
+  | 'app_connection_deleted'
+  | 'app_connection_executed'
   | 'console_signed_in'
   | 'console_signed_out'
 

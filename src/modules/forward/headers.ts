@@ -71,6 +71,41 @@ export const TRANSPARENT_HEADERS = {
 }
 
 /**
+ * A third-party API called on an agent's behalf (app connections): the caller's own headers go
+ * up (the app's API may need them) but never a credential, cookie, host or forwarding header —
+ * the connection's credential is the only one; the answer's headers come back except cookies,
+ * connection framing and the length and encoding of a body that is read, decoded and re-shaped.
+ */
+export const APP_HEADERS = {
+  request: {
+    drop: new Set([
+      'host',
+      'authorization',
+      'proxy-authorization',
+      'cookie',
+      'cookie2',
+      'content-length',
+      'accept-encoding',
+      'forwarded',
+      'x-forwarded-for',
+      'x-forwarded-host',
+      'x-forwarded-proto',
+      'x-real-ip',
+    ]),
+  } satisfies RequestHeaderRules,
+  answer: {
+    except: new Set([
+      ...HOP_BY_HOP,
+      'set-cookie',
+      'set-cookie2',
+      'content-length',
+      'content-encoding',
+      'alt-svc',
+    ]),
+  } satisfies AnswerHeaderRules,
+}
+
+/**
  * The headers sent upstream: the caller's, cleaned by `rules`, then Switchboard's own (`add`),
  * then the hop's trace context (the caller's `traceparent`/`tracestate` never pass as they
  * came: the hop names its own span as the parent), then the endpoint credential, which nothing
