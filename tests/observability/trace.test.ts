@@ -208,6 +208,37 @@ describe('trace context on the relays', () => {
   })
 })
 
+describe('trace context on app execution', () => {
+  test('an agent’s app call carries its trace under a new parent, counted on the app lane', async () => {
+    const caller = await member('/app-caller')
+    const created = await sb.call('POST', '/api/app-connections', {
+      token: ws.key,
+      body: { name: 'crm', baseUrl: `${agent.url}/app`, auth: { type: 'bearer', value: 'app-secret-0009' } },
+    })
+    expect(created.status).toBe(201)
+    const res = await sb.call('POST', `/api/agents/${caller.id}/app-connections/${created.body.id}/execute`, {
+      token: caller.token,
+      body: { method: 'GET', path: '/contacts' },
+      headers: withTrace,
+    })
+    expect(res.status).toBe(200)
+    const hit = agent.at('/app/contacts')[0]!
+    const up = parts(hit.headers.traceparent)
+    expect(up.traceId).toBe(TRACE_ID)
+    expect(up.spanId).not.toBe(CALLER_SPAN)
+    expect(hit.headers.tracestate).toBe('vendor=opaque,other=1')
+    const line = await lineOf(res.headers.get('x-request-id')!)
+    expect(line.upstream).toEqual([
+      { lane: 'app', agent: null, status: 200, outcome: '2xx', ms: expect.any(Number) },
+    ])
+    const metrics = await (await fetch(`${sb.url}/metrics`)).text()
+    expect(metrics).toMatch(
+      /switchboard_upstream_requests_total\{lane="app",outcome="2xx",protocol="none"\} [1-9]/,
+    )
+    expect(logs.raw.join('\n')).not.toContain('app-secret-0009')
+  })
+})
+
 describe('trace context through async jobs', () => {
   test('the delivery and the callback carry the caller’s trace; the job view names it', async () => {
     const { caller, conn } = await connected(sb.call, ws.key, { endpointUrl: `${agent.url}/async-ok` })
