@@ -80,7 +80,9 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     deliveries: new Deliveries(),
   }
   deps.live = new LiveHub(deps)
-  deps.callbacks = new CallbackWorker(deps)
+  // An attempt always ends well within its lease, so a live instance's send is never taken over.
+  const leaseMs = config.outboxLeaseMs
+  deps.callbacks = new CallbackWorker(deps, { leaseMs, timeoutMs: Math.min(15_000, Math.floor(leaseMs / 2)) })
   registerServiceMetrics(deps)
   return deps
 }

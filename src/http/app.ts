@@ -13,6 +13,7 @@ import { presenceRoutes } from '../modules/presence/routes'
 import { proxyRoutes } from '../modules/proxy/routes'
 import { serviceRoutes } from '../modules/service/routes'
 import { tokenRoutes } from '../modules/tokens/routes'
+import { webhookRoutes } from '../modules/webhooks/routes'
 import { workspaceRoutes } from '../modules/workspaces/routes'
 import { wsRoutes } from '../modules/ws/routes'
 import { docsPlugin } from './docs'
@@ -53,6 +54,7 @@ export function createApp(deps: Deps) {
     .use(poolRoutes(deps))
     .use(proxyRoutes(deps))
     .use(jobRoutes(deps))
+    .use(webhookRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -44,6 +44,14 @@ export const TAGS = [
   { name: 'pools', description: 'Load-balanced pools of agents with priorities' },
   { name: 'proxy', description: 'The proxy lanes: sync, async, broadcast, pool (agent tokens)' },
   { name: 'jobs', description: 'Async jobs: poll, list, clear, report the outcome; signed callbacks' },
+  {
+    name: 'webhooks',
+    description: 'Agent webhooks: the events that concern an agent, pushed to its webhookUrl',
+  },
+  {
+    name: 'triggers',
+    description: 'Webhook triggers: outside systems start an agent’s job through POST /hooks/{id}',
+  },
   { name: 'teams', description: 'Team-scoped aliases (the team is the workspace)' },
   { name: 'service', description: 'Health, readiness, metrics and this document' },
 ]

@@ -23,6 +23,14 @@ export type AuditAction =
   | 'capabilities_replaced'
   | 'capabilities_merged'
   | 'webhook_secret_rotated'
+  | 'agent_webhook_secret_set'
+  | 'agent_webhook_secret_cleared'
+  | 'agent_webhook_enabled'
+  | 'agent_webhook_disabled'
+  | 'agent_webhook_retried'
+  | 'trigger_created'
+  | 'trigger_updated'
+  | 'trigger_deleted'
 
 export type AuditEntry = {
   workspaceId: string

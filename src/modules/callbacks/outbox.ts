@@ -1,4 +1,5 @@
-import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm'
+import { and, asc, type Column, eq, gt, inArray, isNull, lt, lte, notExists, or, sql } from 'drizzle-orm'
+import { alias } from 'drizzle-orm/sqlite-core'
 import type { Orm } from '../../db'
 import type { Row } from '../../db/schema'
 import type { JsonValue } from '../../db/schema/types'
@@ -7,6 +8,23 @@ import { newId } from '../../lib/ids'
 import { afterAttempt } from './schedule'
 
 export type Delivery = Row<'webhookDeliveries'>
+
+/**
+ * One row of the outbox. Two kinds share it — the same lease, schedule and worker: a job's
+ * callback (`jobId`, to the URL the call gave) and an agent webhook (`agentId` and the
+ * `eventId` it carries, to the agent's webhook URL).
+ */
+export type NewDelivery = {
+  workspaceId: string
+  jobId?: string | null
+  agentId?: string | null
+  eventId?: number | null
+  /** The webhook-id: the same on every attempt, for the receiver to deduplicate on. */
+  messageId: string
+  eventType: string
+  url: string
+  payload: JsonValue
+}
 export type NewCallback = {
   workspaceId: string
   jobId: string
@@ -23,15 +41,26 @@ export const messageIdFor = (jobId: string) => `msg_${jobId}`
  * final — so a committed final state always has its callback, and a rolled-back one never.
  */
 export async function insertCallback(deps: Pick<Deps, 'db' | 'clock'>, tx: Orm, cb: NewCallback) {
+  await insertDelivery(deps, tx, { ...cb, messageId: messageIdFor(cb.jobId) })
+}
+
+/** Writes a delivery, due now, in the caller's transaction (the one that makes what it reports). */
+export async function insertDelivery(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  tx: Orm,
+  n: NewDelivery,
+): Promise<Delivery> {
   const now = deps.clock.now()
-  await tx.insert(deps.db.t.webhookDeliveries).values({
+  const row: Delivery = {
     id: newId(),
-    workspaceId: cb.workspaceId,
-    jobId: cb.jobId,
-    messageId: messageIdFor(cb.jobId),
-    eventType: cb.eventType,
-    url: cb.url,
-    payload: cb.payload,
+    workspaceId: n.workspaceId,
+    jobId: n.jobId ?? null,
+    agentId: n.agentId ?? null,
+    eventId: n.eventId ?? null,
+    messageId: n.messageId,
+    eventType: n.eventType,
+    url: n.url,
+    payload: n.payload,
     status: 'pending',
     attempts: 0,
     nextAttemptAt: now,
@@ -41,11 +70,41 @@ export async function insertCallback(deps: Pick<Deps, 'db' | 'clock'>, tx: Orm, 
     lastError: null,
     createdAt: now,
     finishedAt: null,
-  })
+  }
+  await tx.insert(deps.db.t.webhookDeliveries).values(row)
+  return row
 }
 
-const dueNow = (d: Deps['db']['t']['webhookDeliveries'], now: Date) =>
+type Outbox = Deps['db']['t']['webhookDeliveries']
+
+type DueColumns = { status: Column; nextAttemptAt: Column; lockedUntil: Column }
+
+const dueNow = (d: DueColumns, now: Date) =>
   and(eq(d.status, 'pending'), lte(d.nextAttemptAt, now), or(isNull(d.lockedUntil), lte(d.lockedUntil, now)))
+
+/**
+ * An agent's webhook deliveries go out one at a time, oldest event first, as far as the
+ * schedule allows: a row is claimable only while none of its agent's rows is in flight
+ * (`agentFree`) and no older event of its agent is due as well (`firstInLine`). A row waiting
+ * for its retry holds nobody up. Callbacks (no agent) are never held back.
+ */
+function inOrder(deps: Pick<Deps, 'db'>, d: Outbox, now: Date) {
+  const o = alias(d, 'earlier')
+  const one = { one: sql`1` }
+  const agentFree = notExists(
+    deps.db.orm
+      .select(one)
+      .from(o)
+      .where(and(eq(o.agentId, d.agentId), eq(o.status, 'pending'), gt(o.lockedUntil, now))),
+  )
+  const firstInLine = notExists(
+    deps.db.orm
+      .select(one)
+      .from(o)
+      .where(and(eq(o.agentId, d.agentId), dueNow(o, now), lt(o.eventId, d.eventId))),
+  )
+  return { agentFree: or(isNull(d.agentId), agentFree), firstInLine: or(isNull(d.agentId), firstInLine) }
+}
 
 /**
  * Claims up to `limit` due deliveries for this instance: one UPDATE takes a lease
@@ -60,10 +119,11 @@ export async function claimDue(
   const { db } = deps
   const d = db.t.webhookDeliveries
   const now = deps.clock.now()
+  const order = inOrder(deps, d, now)
   const due = db.orm
     .select({ id: d.id })
     .from(d)
-    .where(dueNow(d, now))
+    .where(and(dueNow(d, now), order.agentFree, order.firstInLine))
     .orderBy(asc(d.nextAttemptAt))
     .limit(opts.limit)
   return db.write(() =>
@@ -79,30 +139,49 @@ export async function claimDue(
   )
 }
 
-/** When the next unclaimed delivery falls due (null: none pending), for the worker's timer. */
+/**
+ * When the next claimable delivery falls due (null: none pending), for the worker's timer. A
+ * row whose agent has one in flight elsewhere is not counted: the instance sending that one
+ * sends the next, and this one's poll picks it up otherwise.
+ */
 export async function nextDueAt(deps: Pick<Deps, 'db' | 'clock'>): Promise<Date | null> {
   const d = deps.db.t.webhookDeliveries
   const now = deps.clock.now()
   const [row] = await deps.db.orm
     .select({ at: d.nextAttemptAt })
     .from(d)
-    .where(and(eq(d.status, 'pending'), or(isNull(d.lockedUntil), lte(d.lockedUntil, now))))
+    .where(
+      and(
+        eq(d.status, 'pending'),
+        or(isNull(d.lockedUntil), lte(d.lockedUntil, now)),
+        inOrder(deps, d, now).agentFree,
+      ),
+    )
     .orderBy(asc(d.nextAttemptAt))
     .limit(1)
   return row?.at ?? null
 }
 
-export type AttemptResult = { at: Date; httpStatus: number | null; error: string | null; durationMs: number }
+export type AttemptResult = {
+  at: Date
+  httpStatus: number | null
+  error: string | null
+  durationMs: number
+  /** The first bytes of the answer, as text. */
+  responseExcerpt?: string | null
+}
 
 /**
  * Records one attempt and decides what comes next (delivered, gone, retry later, failed).
  * Written only while this instance still holds the claim (same attempt number): if its lease
  * ran out and another instance took the row, that instance's outcome is the one that counts.
+ * `also` runs in the same transaction with the outcome (an agent webhook's health).
  */
 export async function recordAttempt(
   deps: Pick<Deps, 'db' | 'clock' | 'config'>,
   claimed: Delivery,
   result: AttemptResult,
+  also?: (tx: Orm, status: Delivery['status']) => Promise<void>,
 ): Promise<Delivery['status']> {
   const d = deps.db.t.webhookDeliveries
   const next = afterAttempt(claimed.attempts, result, { scale: deps.config.callbackRetryScale })
@@ -127,7 +206,9 @@ export async function recordAttempt(
       httpStatus: result.httpStatus,
       error: result.error,
       durationMs: result.durationMs,
+      responseExcerpt: result.responseExcerpt ?? null,
     })
+    await also?.(tx, next.status)
   })
   return next.status
 }
