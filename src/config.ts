@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path'
 import { Cron } from 'croner'
 import { z } from 'zod'
 import { decodeKeyOrNull as decodeKey } from './lib/crypto'
@@ -43,11 +44,14 @@ export const ConfigSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: databaseUrl,
   SWITCHBOARD_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  SWITCHBOARD_DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  SWITCHBOARD_SQLITE_SYNCHRONOUS: z.enum(['normal', 'full', 'NORMAL', 'FULL']).default('normal'),
   SWITCHBOARD_ADMIN_TOKEN: z.preprocess(
     (v) => (v === '' ? undefined : v),
     z.string().min(32, 'must be at least 32 characters').optional(),
   ),
   SWITCHBOARD_MASTER_KEY: masterKey,
+  SWITCHBOARD_MASTER_KEY_FILE: z.string().default(''),
   SWITCHBOARD_PREVIOUS_MASTER_KEYS: z
     .string()
     .default('')
@@ -69,6 +73,8 @@ export const ConfigSchema = z.object({
     .max(4_294_967_295)
     .default(256 * 1024 * 1024),
   SWITCHBOARD_SHUTDOWN_GRACE_SECONDS: seconds(10, 0, 600),
+  SWITCHBOARD_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).optional(),
+  SWITCHBOARD_SPOOL_DIR: z.string().default(''),
   SWITCHBOARD_ACTIVITY_FLUSH_SECONDS: seconds(10, 1, 3600),
   SWITCHBOARD_TOKEN_CACHE_SECONDS: seconds(30, 0, 3600),
   SWITCHBOARD_PRESENCE_SWEEP_CRON: z.string().min(1).default('*/15 * * * * *'),
@@ -111,21 +117,38 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_RATE_LIMIT_PROXY_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
   SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
   SWITCHBOARD_RATE_LIMIT_IP_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  SWITCHBOARD_RELAY_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(3_600_000),
+  SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(300_000),
+  SWITCHBOARD_RELAY_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(4_294_967_295).default(16_777_216),
+  SWITCHBOARD_RATE_LIMIT_RELAY_IP_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
+  SWITCHBOARD_RATE_LIMIT_RELAY_IP_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(50),
+  SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
   SWITCHBOARD_BOOTSTRAP: bool(true),
+  SWITCHBOARD_SESSION_IDLE_SECONDS: seconds(28_800, 60, 2_592_000),
+  SWITCHBOARD_SESSION_MAX_SECONDS: seconds(86_400, 60, 2_592_000),
+  SWITCHBOARD_LEADER_LEASE_SECONDS: seconds(15, 2, 30),
 })
 
 export type Config = {
   port: number
   host: string
-  database: { kind: 'sqlite'; path: string } | { kind: 'pg'; url: string; poolSize: number }
+  database:
+    | { kind: 'sqlite'; path: string; synchronous: 'normal' | 'full' }
+    | { kind: 'pg'; url: string; poolSize: number; timeoutMs: number }
   adminToken: string | undefined
   masterKey: Uint8Array | undefined
+  /** Where the master key is read from (and, on SQLite, created) when SWITCHBOARD_MASTER_KEY is unset. */
+  masterKeyFile: string | null
   previousMasterKeys: Uint8Array[]
   onlineWindowMs: number
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
   maxJsonBytes: number
   maxBodyBytes: number
+  /** The whole stop (drain, deliveries, flushes, close) fits in this. */
   shutdownGraceMs: number
+  /** Where job outcomes the database could not take at stop are kept for the next start (null: nowhere). */
+  spoolDir: string | null
   activityFlushMs: number
   tokenCacheMs: number
   presenceSweepCron: string
@@ -141,6 +164,8 @@ export type Config = {
   allowedNetworks: string[]
   trustProxy: boolean
   bootstrap: boolean
+  /** Postgres: a leader silent this long loses the lead (and notices before it runs anything). */
+  leaderLeaseMs: number
   publicUrl: string | null
   timeouts: { syncMs: number; asyncMs: number; broadcastMs: number; poolMs: number }
   /** Passive health on pools: this many consecutive failures eject a member for `ms` (0 failures: never). */
@@ -152,12 +177,18 @@ export type Config = {
   webhooks: { disableAfterMs: number }
   /** How long an outbox claim is one instance's: a crashed instance's sends are taken over after it. */
   outboxLeaseMs: number
+  /** The external relays: the whole exchange, no byte in either direction, the request body. */
+  relay: { timeoutMs: number; idleMs: number; maxBodyBytes: number }
   rateLimits: {
     proxy: { perSecond: number; burst: number }
     ip: { perSecond: number; burst: number }
+    relayIp: { perSecond: number; burst: number }
+    relayAgent: { perSecond: number; burst: number }
     /** Per webhook trigger, on calls that passed verification. */
     trigger: { perSecond: number; burst: number }
   }
+  /** Console sign-ins: ended after `idleMs` without a request, and `maxMs` after sign-in at the latest. */
+  sessions: { idleMs: number; maxMs: number }
 }
 
 export class ConfigError extends Error {}
@@ -178,18 +209,30 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   ] as const) {
     if (!isValidCron(e[cron])) throw new ConfigError(`${cron}: expected a cron pattern such as "0 * * * * *"`)
   }
+  const sqlite = e.DATABASE_URL.startsWith('sqlite:') ? sqlitePath(e.DATABASE_URL) : './data/switchboard.db'
+  if (sqlite === null)
+    throw new ConfigError(
+      'DATABASE_URL: expected sqlite:PATH (sqlite:data/sb.db or sqlite://data/sb.db relative to the working directory, sqlite:///var/lib/sb.db absolute)',
+    )
   const database = e.DATABASE_URL.startsWith('postgres')
-    ? { kind: 'pg' as const, url: e.DATABASE_URL, poolSize: e.SWITCHBOARD_DB_POOL_SIZE }
+    ? {
+        kind: 'pg' as const,
+        url: e.DATABASE_URL,
+        poolSize: e.SWITCHBOARD_DB_POOL_SIZE,
+        timeoutMs: e.SWITCHBOARD_DB_TIMEOUT_MS,
+      }
     : {
         kind: 'sqlite' as const,
-        path: e.DATABASE_URL.startsWith('sqlite:') ? e.DATABASE_URL.slice(7) : './data/switchboard.db',
+        path: sqlite,
+        synchronous: e.SWITCHBOARD_SQLITE_SYNCHRONOUS.toLowerCase() as 'normal' | 'full',
       }
-  if (database.kind === 'sqlite' && database.path === '')
-    throw new ConfigError('DATABASE_URL: sqlite: needs a path')
+  if (e.SWITCHBOARD_SESSION_IDLE_SECONDS > e.SWITCHBOARD_SESSION_MAX_SECONDS) {
+    throw new ConfigError('SWITCHBOARD_SESSION_IDLE_SECONDS: must not exceed SWITCHBOARD_SESSION_MAX_SECONDS')
+  }
   const masterKey = e.SWITCHBOARD_MASTER_KEY ? (decodeKey(e.SWITCHBOARD_MASTER_KEY) ?? undefined) : undefined
-  if (database.kind === 'pg' && !masterKey) {
+  if (database.kind === 'pg' && !masterKey && !e.SWITCHBOARD_MASTER_KEY_FILE) {
     throw new ConfigError(
-      'SWITCHBOARD_MASTER_KEY: required with Postgres (every instance must share it); generate one with `openssl rand -hex 32`',
+      'SWITCHBOARD_MASTER_KEY: required with Postgres (every instance must share it, or read it from SWITCHBOARD_MASTER_KEY_FILE); generate one with `openssl rand -hex 32`',
     )
   }
   return {
@@ -198,6 +241,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     database,
     adminToken: e.SWITCHBOARD_ADMIN_TOKEN,
     masterKey,
+    masterKeyFile: e.SWITCHBOARD_MASTER_KEY_FILE || null,
     previousMasterKeys: e.SWITCHBOARD_PREVIOUS_MASTER_KEYS.split(',')
       .filter(Boolean)
       .map((k) => decodeKey(k.trim())!),
@@ -205,7 +249,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.SWITCHBOARD_LOG_LEVEL,
     maxJsonBytes: e.SWITCHBOARD_MAX_JSON_BYTES,
     maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
-    shutdownGraceMs: e.SWITCHBOARD_SHUTDOWN_GRACE_SECONDS * 1000,
+    shutdownGraceMs: e.SWITCHBOARD_SHUTDOWN_GRACE_MS ?? e.SWITCHBOARD_SHUTDOWN_GRACE_SECONDS * 1000,
+    spoolDir:
+      e.SWITCHBOARD_SPOOL_DIR ||
+      (database.kind === 'pg'
+        ? './data/spool'
+        : database.path === ':memory:'
+          ? null
+          : join(dirname(database.path), 'spool')),
     activityFlushMs: e.SWITCHBOARD_ACTIVITY_FLUSH_SECONDS * 1000,
     tokenCacheMs: e.SWITCHBOARD_TOKEN_CACHE_SECONDS * 1000,
     presenceSweepCron: e.SWITCHBOARD_PRESENCE_SWEEP_CRON,
@@ -232,6 +283,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     allowedNetworks: e.SWITCHBOARD_ALLOWED_NETWORKS,
     trustProxy: e.SWITCHBOARD_TRUST_PROXY,
     bootstrap: e.SWITCHBOARD_BOOTSTRAP,
+    leaderLeaseMs: e.SWITCHBOARD_LEADER_LEASE_SECONDS * 1000,
     publicUrl: e.SWITCHBOARD_PUBLIC_URL ? e.SWITCHBOARD_PUBLIC_URL.replace(/\/$/, '') : null,
     timeouts: {
       syncMs: e.SWITCHBOARD_SYNC_TIMEOUT_MS,
@@ -248,6 +300,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     callbackRetryScale: e.SWITCHBOARD_CALLBACK_RETRY_SCALE,
     webhooks: { disableAfterMs: e.SWITCHBOARD_WEBHOOK_DISABLE_AFTER_SECONDS * 1000 },
     outboxLeaseMs: e.SWITCHBOARD_OUTBOX_LEASE_SECONDS * 1000,
+    relay: {
+      timeoutMs: e.SWITCHBOARD_RELAY_TIMEOUT_MS,
+      idleMs: e.SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS,
+      maxBodyBytes: e.SWITCHBOARD_RELAY_MAX_BODY_BYTES,
+    },
     rateLimits: {
       proxy: {
         perSecond: e.SWITCHBOARD_RATE_LIMIT_PROXY_PER_SECOND,
@@ -258,8 +315,32 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         perSecond: e.SWITCHBOARD_RATE_LIMIT_TRIGGER_PER_SECOND,
         burst: e.SWITCHBOARD_RATE_LIMIT_TRIGGER_BURST,
       },
+      relayIp: {
+        perSecond: e.SWITCHBOARD_RATE_LIMIT_RELAY_IP_PER_SECOND,
+        burst: e.SWITCHBOARD_RATE_LIMIT_RELAY_IP_BURST,
+      },
+      relayAgent: {
+        perSecond: e.SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_PER_SECOND,
+        burst: e.SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_BURST,
+      },
+    },
+    sessions: {
+      idleMs: e.SWITCHBOARD_SESSION_IDLE_SECONDS * 1000,
+      maxMs: e.SWITCHBOARD_SESSION_MAX_SECONDS * 1000,
     },
   }
+}
+
+/**
+ * The file a `sqlite:` URL names. `sqlite:PATH` and `sqlite://PATH` are relative to the working
+ * directory unless PATH starts with `/` (`sqlite:///var/lib/sb.db`); `sqlite::memory:` is an
+ * in-memory database. Null for what is not a file path: nothing, a directory, a query string.
+ */
+export function sqlitePath(url: string): string | null {
+  let path = url.slice('sqlite:'.length)
+  if (path.startsWith('//')) path = path.slice(2)
+  if (path === '' || path.endsWith('/') || /[?#]/.test(path) || path.includes('\u0000')) return null
+  return path
 }
 
 function isValidCron(pattern: string): boolean {

@@ -13,10 +13,12 @@ import type { ForwardingEngine } from './modules/forward/engine'
 import type { LaneCache } from './modules/groups/cache'
 import type { LaneGroup } from './modules/groups/lane'
 import type { Deliveries } from './modules/jobs/deliver'
+import type { OutcomeOutbox } from './modules/jobs/outcomes'
 import type { LanePool } from './modules/pools/lane'
 import type { PoolRuntime } from './modules/pools/runtime'
 import type { Heartbeats } from './modules/presence/heartbeats'
 import type { PresencePolicy } from './modules/presence/rules'
+import type { RelayMeter } from './modules/relays/relay'
 import type { ActivityTracker } from './modules/tokens/activity'
 import type { Actor } from './modules/tokens/actor'
 import type { CredentialResolver } from './modules/tokens/resolve'
@@ -41,8 +43,13 @@ export interface Deps {
   instanceId: string
   /** The open WebSockets of this instance and the reader that feeds them. */
   live: LiveHub
-  /** Per credential on the proxy lanes; per client IP for unauthenticated requests and failed credentials. */
-  limits: { proxy: RateLimiter; ip: RateLimiter }
+  /**
+   * Per credential on the proxy lanes; per client IP for unauthenticated requests and failed
+   * credentials; the relays per client IP and per agent, on limits of their own.
+   */
+  limits: { proxy: RateLimiter; ip: RateLimiter; relayIp: RateLimiter; relayAgent: RateLimiter }
+  /** Where this instance listens (set once it does): relay cards name it when no public URL is set. */
+  listenUrl: string | null
   /** The proxy's read model of agents and connections (credentials unsealed), kept fresh by bus notes. */
   routes: RouteDirectory
   /** The one way to call an agent: every lane, the relays and the async delivery send through it. */
@@ -56,6 +63,10 @@ export interface Deps {
   deliveries: Deliveries
   /** Sends job callbacks from the outbox. */
   callbacks: CallbackWorker
+  /** Delivery outcomes the database could not take yet: retried, spooled at stop, replayed at start. */
+  outcomes: OutcomeOutbox
+  /** A metric and a log line per relayed call. */
+  relayMeter: RelayMeter
 }
 
 /** What every service verb receives beside its input. */

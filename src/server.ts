@@ -1,13 +1,16 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import pkg from '../package.json'
 import type { Config } from './config'
 import { type Database, openDatabase } from './db'
 import type { Deps } from './deps'
 import { type App, createApp } from './http/app'
 import { type Clock, systemClock } from './lib/clock'
 import { decodeKeyOrNull, Sealer } from './lib/crypto'
+import { writeFileAtomic } from './lib/files'
 import { createLogger, type Logger } from './lib/log'
 import { Registry } from './lib/metrics'
+import { listenOrigin } from './lib/origin'
 import { createOutboundClient } from './lib/outbound/client'
 import { RateLimiter } from './lib/ratelimit'
 import { type Leadership, PgLeader, soleLeader } from './lib/schedule/leader'
@@ -22,12 +25,15 @@ import { LaneCache } from './modules/groups/cache'
 import { runHealthSweep } from './modules/health/sweep'
 import { sweepJobDeadlines } from './modules/jobs/deadline'
 import { Deliveries } from './modules/jobs/deliver'
+import { OutcomeOutbox } from './modules/jobs/outcomes'
 import { purgeExpiredMessages } from './modules/messages/purge'
 import { PoolRuntime } from './modules/pools/runtime'
 import { Heartbeats } from './modules/presence/heartbeats'
 import { cronIntervalMs } from './modules/presence/rules'
 import { sweepPresence } from './modules/presence/service'
+import { RelayMeter } from './modules/relays/relay'
 import { registerServiceMetrics } from './modules/service/service'
+import { purgeSessions } from './modules/sessions/service'
 import { ActivityTracker } from './modules/tokens/activity'
 import { CredentialResolver } from './modules/tokens/resolve'
 import { bootstrapDefaultWorkspace } from './modules/workspaces/service'
@@ -39,20 +45,21 @@ export type Overrides = { clock?: Clock; log?: Logger; db?: Database }
 export async function buildDeps(config: Config, overrides: Overrides = {}): Promise<Deps> {
   const log = overrides.log ?? createLogger(config.logLevel)
   const clock = overrides.clock ?? systemClock
-  const db = overrides.db ?? (await openDatabase(config.database))
+  const db = overrides.db ?? (await openDatabase(config.database, log))
   await db.migrate()
   const instanceId = crypto.randomUUID()
   const bus = await openBus(config, db, log, instanceId)
   const sealer = new Sealer(masterKey(config, log), config.previousMasterKeys)
   const outbound = createOutboundClient({ allowedNetworks: config.allowedNetworks })
   const routes = new RouteDirectory({ db, sealer, bus, log })
+  const metrics = new Registry()
   const deps: Deps = {
     config,
     db,
     clock,
     log,
     sealer,
-    metrics: new Registry(),
+    metrics,
     credentials: new CredentialResolver(db, clock, config, bus),
     activity: new ActivityTracker(db, clock, log),
     heartbeats: new Heartbeats(db, log, bus),
@@ -68,21 +75,27 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     // The hub and the callback worker need the finished deps; they are set below.
     live: undefined as unknown as LiveHub,
     callbacks: undefined as unknown as CallbackWorker,
+    outcomes: undefined as unknown as OutcomeOutbox,
     limits: {
       proxy: new RateLimiter(config.rateLimits.proxy.perSecond, config.rateLimits.proxy.burst),
       ip: new RateLimiter(config.rateLimits.ip.perSecond, config.rateLimits.ip.burst),
+      relayIp: new RateLimiter(config.rateLimits.relayIp.perSecond, config.rateLimits.relayIp.burst),
+      relayAgent: new RateLimiter(config.rateLimits.relayAgent.perSecond, config.rateLimits.relayAgent.burst),
     },
+    listenUrl: null,
     routes,
     forward: new ForwardingEngine({ outbound, routes }),
     groupCache: new LaneCache(bus, (note) => note.groupId),
     poolCache: new LaneCache(bus, (note) => note.poolId),
     poolRuntime: new PoolRuntime(config),
     deliveries: new Deliveries(),
+    relayMeter: new RelayMeter(metrics, log),
   }
   deps.live = new LiveHub(deps)
   // An attempt always ends well within its lease, so a live instance's send is never taken over.
   const leaseMs = config.outboxLeaseMs
   deps.callbacks = new CallbackWorker(deps, { leaseMs, timeoutMs: Math.min(15_000, Math.floor(leaseMs / 2)) })
+  deps.outcomes = new OutcomeOutbox(deps)
   registerServiceMetrics(deps)
   return deps
 }
@@ -104,23 +117,35 @@ async function openBus(config: Config, db: Database, log: Logger, instanceId: st
 }
 
 /**
- * The master key: from SWITCHBOARD_MASTER_KEY, else (SQLite only; config refuses Postgres
- * without it) a key file beside the database, created 0600 on first start.
+ * The master key: from SWITCHBOARD_MASTER_KEY, else from SWITCHBOARD_MASTER_KEY_FILE, else
+ * (SQLite only; config refuses Postgres without one) a key file beside the database, created
+ * 0600 on first start. A new file is written whole or not at all (temp file, fsync, link into
+ * place), so a full disk or a crash can never leave an empty key that stops the next start.
  */
 function masterKey(config: Config, log: Logger): Uint8Array {
   if (config.masterKey) return config.masterKey
-  if (config.database.kind !== 'sqlite') throw new Error('SWITCHBOARD_MASTER_KEY is required with Postgres')
-  if (config.database.path === ':memory:') return crypto.getRandomValues(new Uint8Array(32))
-  const file = join(dirname(config.database.path), 'master.key')
+  if (config.database.kind !== 'sqlite' && !config.masterKeyFile)
+    throw new Error('SWITCHBOARD_MASTER_KEY is required with Postgres')
+  if (config.database.kind === 'sqlite' && config.database.path === ':memory:' && !config.masterKeyFile)
+    return crypto.getRandomValues(new Uint8Array(32))
+  const file =
+    config.masterKeyFile ??
+    join(dirname(config.database.kind === 'sqlite' ? config.database.path : '.'), 'master.key')
   if (!existsSync(file)) {
-    mkdirSync(dirname(file), { recursive: true })
+    if (config.masterKeyFile && config.database.kind === 'pg')
+      throw new Error(`${file} does not exist: with Postgres every instance must read the same key`)
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
     const key = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')
-    writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' })
-    chmodSync(file, 0o600)
-    log.info('generated a master key file', { path: file })
+    try {
+      writeFileAtomic(file, `${key}\n`, { mode: 0o600, exclusive: true })
+      log.info('generated a master key file', { path: file })
+    } catch (e) {
+      // Another process created it first: use theirs.
+      if ((e as { code?: string }).code !== 'EEXIST') throw e
+    }
   }
   const key = decodeKeyOrNull(readFileSync(file, 'utf8').trim())
-  if (!key) throw new Error(`${file} does not hold a 32-byte key (64 hex characters)`)
+  if (!key) throw new Error(`${file} does not hold a 32-byte key (64 hex characters or base64)`)
   return key
 }
 
@@ -137,15 +162,16 @@ export function scheduledJobs(deps: Deps): ScheduledJob[] {
     { name: 'message-purge', pattern: config.messages.purgeCron, run: () => purgeExpiredMessages(deps) },
     // Deadlines are hours long; failing a job up to 30 s late is fine.
     { name: 'job-deadline-sweep', pattern: '*/30 * * * * *', run: () => sweepJobDeadlines(deps) },
+    { name: 'session-purge', pattern: '15 */10 * * * *', run: () => purgeSessions(deps) },
   ]
 }
 
-/** Starts the schedules; on Postgres the lead is an advisory lock on its own connection. */
+/** Starts the schedules; on Postgres the lead is a lease: an advisory lock on its own connection. */
 export function startSchedules(deps: Deps, jobs = scheduledJobs(deps)): Scheduler {
   const { config } = deps
   const leader: Leadership =
     config.database.kind === 'pg' && deps.db.dialect === 'pg'
-      ? new PgLeader(config.database.url, deps.log, deps.instanceId)
+      ? new PgLeader(config.database.url, deps.log, deps.instanceId, config.leaderLeaseMs)
       : soleLeader
   const scheduler = new Scheduler(deps, leader, deps.instanceId)
   for (const job of jobs) scheduler.register(job)
@@ -158,6 +184,17 @@ export function stopCaches(deps: Deps) {
   deps.groupCache.stop()
   deps.poolCache.stop()
   deps.credentials.stop()
+}
+
+/** Where the database is, for the start line: the SQLite file, or the Postgres host and database (never the password). */
+function databaseWhere(config: Config): Record<string, string> {
+  if (config.database.kind === 'sqlite') return { path: resolve(config.database.path) }
+  try {
+    const u = new URL(config.database.url)
+    return { host: u.port ? `${u.hostname}:${u.port}` : u.hostname, name: u.pathname.replace(/^\//, '') }
+  } catch {
+    return {}
+  }
 }
 
 export type Running = { app: App; deps: Deps; url: string; stop(): Promise<void> }
@@ -175,8 +212,19 @@ export async function startServer(
       overrides.onBootstrapKey?.(boot.apiKey)
     }
   }
-  const app = createApp(deps).listen({ port: config.port, hostname: config.host })
+  // Outcomes a previous run could not record (the database down at its stop) land first.
+  await deps.outcomes.replay()
+  let app: App
+  try {
+    app = createApp(deps).listen({ port: config.port, hostname: config.host })
+  } catch (e) {
+    await deps.db.close()
+    throw new Error(
+      `cannot listen on ${config.host}:${config.port}: the port is in use or not allowed (${(e as Error).message})`,
+    )
+  }
   const server = app.server!
+  deps.listenUrl = listenOrigin(config.host, server.port ?? config.port)
   deps.activity.start(config.activityFlushMs)
   deps.heartbeats.start(1000)
   const scheduler = startSchedules(deps)
@@ -184,33 +232,64 @@ export async function startServer(
   deps.callbacks.start()
   deps.log.info('listening', {
     url: server.url.toString(),
+    docs: new URL('/docs', server.url).toString(),
+    version: pkg.version,
     database: deps.db.dialect,
+    ...databaseWhere(config),
     instance: deps.instanceId,
   })
 
   let stopping: Promise<void> | undefined
   const stop = () => {
     stopping ??= (async () => {
+      // One budget for the whole stop. The last part of it is kept for the writes that make
+      // the stop lose nothing: cut deliveries' outcomes, the outbox's spool, the flushes.
+      const grace = config.shutdownGraceMs
+      const deadline = performance.now() + grace
+      const left = () => Math.max(0, deadline - performance.now())
+      const tail = Math.min(grace / 4, 2000)
+      const beforeTail = () => Math.max(0, left() - tail)
+      const within = async (what: string, p: Promise<unknown>, ms = left()) => {
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const done = await Promise.race([
+          p.then(
+            () => true,
+            (e) => {
+              deps.log.error(`${what} failed at stop`, { error: e })
+              return true
+            },
+          ),
+          new Promise<false>((r) => {
+            timer = setTimeout(() => r(false), ms)
+          }),
+        ])
+        clearTimeout(timer)
+        if (!done) deps.log.warn(`${what} did not finish within the shutdown grace`)
+      }
       // Stop accepting, let in-flight requests finish, then cut what is left.
       const drained = server.stop(false)
       // Sockets are closed (1001) and their agents' socket presence cleared; the schedules
-      // stop, their runs in progress finishing within the same grace.
-      await deps.live.shutdown()
-      const jobsStopped = scheduler.stop(config.shutdownGraceMs)
-      const timer = new Promise<'timeout'>((r) =>
-        setTimeout(() => r('timeout'), config.shutdownGraceMs).unref(),
-      )
-      if ((await Promise.race([drained.then(() => 'drained' as const), timer])) === 'timeout')
-        await server.stop(true)
-      // Async deliveries outlive their requests; give them the same grace, then hand callbacks back.
-      await deps.deliveries.drain(config.shutdownGraceMs)
-      await deps.callbacks.stop()
-      await jobsStopped
-      await deps.activity.stop().catch((e) => deps.log.error('final activity flush failed', { error: e }))
-      await deps.heartbeats.stop().catch((e) => deps.log.error('final heartbeat flush failed', { error: e }))
+      // stop, their runs in progress finishing within the same budget.
+      await within('closing sockets', deps.live.shutdown(), beforeTail())
+      const jobsStopped = scheduler.stop(beforeTail())
+      const finished = await Promise.race([
+        drained.then(() => true),
+        Bun.sleep(beforeTail()).then(() => false),
+      ])
+      if (!finished) {
+        deps.log.warn('cutting requests still under way at stop')
+        void server.stop(true)
+      }
+      // Async deliveries outlive their requests: those still under way are cut and recorded failed.
+      await deps.deliveries.drain(beforeTail(), tail / 2, deps.log)
+      await within('stopping callbacks', deps.callbacks.stop(), beforeTail())
+      await within('stopping schedules', jobsStopped, beforeTail())
+      await within('job outcomes', deps.outcomes.stop())
+      await within('final activity flush', deps.activity.stop())
+      await within('final heartbeat flush', deps.heartbeats.stop())
       stopCaches(deps)
-      await deps.db.close()
-      deps.log.info('stopped')
+      await within('closing the database', deps.db.close())
+      deps.log.info('stopped', { ms: Math.round(grace - left()) })
     })()
     return stopping
   }

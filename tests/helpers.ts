@@ -33,6 +33,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     // Suites share one client address under app.handle; rate-limit tests turn these back on.
     SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: '0',
     SWITCHBOARD_RATE_LIMIT_PROXY_PER_SECOND: '0',
+    SWITCHBOARD_RATE_LIMIT_RELAY_IP_PER_SECOND: '0',
+    SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_PER_SECOND: '0',
     // Upstream agents in tests are local servers.
     SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8',
     ...env,
@@ -115,10 +117,11 @@ export async function registerAgent(h: Harness, key: string, body: Record<string
 }
 
 /** The real server on a free port (for streaming, disconnects and WebSockets), stopped after the suite. */
-export async function liveServer(opts: { env?: Record<string, string>; clock?: Clock } = {}) {
+export async function liveServer(opts: { env?: Record<string, string>; clock?: Clock; log?: Logger } = {}) {
   const { startServer } = await import('../src/server')
   const running = await startServer(testConfig({ SWITCHBOARD_BOOTSTRAP: 'false', ...opts.env }), {
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
   })
   afterAll(() => running.stop())
   const fetchJson = async (method: string, path: string, o: CallOpts = {}) => {

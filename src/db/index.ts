@@ -1,11 +1,13 @@
 import { Database as BunSqlite } from 'bun:sqlite'
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { mkdirSync } from 'node:fs'
+import { accessSync, constants, mkdirSync, statfsSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { sql } from 'drizzle-orm'
 import { type BunSQLiteDatabase, drizzle as drizzleSqlite } from 'drizzle-orm/bun-sqlite'
 import type { Config } from '../config'
+import type { Logger } from '../lib/log'
 import { Mutex } from '../lib/mutex'
+import { DbHealth, type Unavailable } from './health'
 import type { MigrationMeta } from './migrations'
 import { sqliteTables, type Tables } from './schema'
 
@@ -24,6 +26,10 @@ export interface Database {
   readonly dialect: 'sqlite' | 'pg'
   readonly orm: Orm
   readonly t: Tables
+  /** The last database fault seen (unreachable, disk full, read-only…) until a write goes through. */
+  readonly health: DbHealth
+  /** Null when the database can take a write now; else what is wrong (for `/readyz`). */
+  readiness(): Promise<Unavailable | null>
   /**
    * Runs `fn` in a transaction: committed when it resolves, rolled back when it throws.
    * A call inside another transaction joins it. Keep network I/O out of `fn`.
@@ -52,17 +58,24 @@ export interface Database {
   execute(query: ReturnType<typeof sql>, tx?: Orm): Promise<Record<string, unknown>[]>
 }
 
-export async function openDatabase(config: Config['database']): Promise<Database> {
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} }
+
+export async function openDatabase(config: Config['database'], log: Logger = quiet): Promise<Database> {
   return config.kind === 'sqlite'
-    ? openSqlite(config.path)
-    : (await import('./postgres')).openPostgres(config)
+    ? openSqlite(config.path, config.synchronous)
+    : (await import('./postgres')).openPostgres(config, log)
 }
 
-function openSqlite(path: string): Database {
+/** Below this much free space the disk counts as full: SQLite needs room for its WAL and checkpoints. */
+const MIN_FREE_BYTES = 1024 * 1024
+
+function openSqlite(path: string, synchronous: 'normal' | 'full' = 'normal'): Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
   const client = new BunSqlite(path, { create: true, strict: true })
   client.exec('PRAGMA journal_mode = WAL')
-  client.exec('PRAGMA synchronous = NORMAL')
+  // NORMAL: a commit is durable once the WAL is checkpointed (a power cut can lose the last
+  // commits, never corrupt); FULL: every commit is fsynced before it is acknowledged.
+  client.exec(`PRAGMA synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
   client.exec('PRAGMA foreign_keys = ON')
   client.exec('PRAGMA busy_timeout = 5000')
   // drizzle prepares every statement afresh; bun:sqlite's query() caches compiled
@@ -73,24 +86,53 @@ function openSqlite(path: string): Database {
   // so transactions (and therefore every write) are serialised by this mutex.
   const mutex = new Mutex()
   const inTx = new AsyncLocalStorage<Array<() => void>>()
+  const health = new DbHealth()
   let active = 0
 
   return {
     dialect: 'sqlite',
     orm,
     t: sqliteTables,
+    health,
+    async readiness() {
+      try {
+        client.query('SELECT 1').get()
+      } catch (e) {
+        return health.failed(e) ?? { code: 'database_unavailable', cause: String((e as Error).message) }
+      }
+      if (path !== ':memory:') {
+        try {
+          accessSync(dirname(path), constants.W_OK)
+        } catch (e) {
+          return { code: 'storage_unavailable', cause: String((e as { code?: string }).code ?? 'EACCES') }
+        }
+        try {
+          const fs = statfsSync(dirname(path))
+          if (fs.bavail * fs.bsize < MIN_FREE_BYTES) return { code: 'storage_unavailable', cause: 'ENOSPC' }
+        } catch {}
+      }
+      return health.current
+    },
     async tx(fn) {
       if (inTx.getStore()) return fn(orm)
       const committed: Array<() => void> = []
       const result = await mutex.run(async () => {
         active++
-        client.exec('BEGIN IMMEDIATE')
         try {
+          client.exec('BEGIN IMMEDIATE')
           const result = await inTx.run(committed, () => fn(orm))
           client.exec('COMMIT')
+          health.succeeded()
           return result
         } catch (e) {
-          client.exec('ROLLBACK')
+          health.failed(e)
+          // SQLite may have rolled back on its own (a full disk, an I/O error): a failing
+          // ROLLBACK then says nothing, and must not hide the error that caused it.
+          if (client.inTransaction) {
+            try {
+              client.exec('ROLLBACK')
+            } catch {}
+          }
           throw e
         } finally {
           active--
@@ -106,7 +148,16 @@ function openSqlite(path: string): Database {
     },
     async write(fn) {
       if (inTx.getStore()) return fn()
-      return mutex.run(fn)
+      return mutex.run(async () => {
+        try {
+          const result = await fn()
+          health.succeeded()
+          return result
+        } catch (e) {
+          health.failed(e)
+          throw e
+        }
+      })
     },
     prepared(_name, build) {
       const query = build(orm).prepare()

@@ -1,20 +1,32 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { drizzle } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
+import type { Logger } from '../lib/log'
+import { DbHealth } from './health'
 import { type Database, type MigratorHost, type Orm, runAll } from './index'
+import { PgGuard } from './pg-guard'
 import type { Tables } from './schema'
 import * as pgTables from './schema/pg'
 
 /** Advisory lock key held while migrating, so instances starting together migrate once. */
 const MIGRATION_LOCK = 7_361_120_001
 
-export function openPostgres(config: { url: string; poolSize: number }): Database {
+export function openPostgres(
+  config: { url: string; poolSize: number; timeoutMs: number },
+  log: Logger,
+): Database {
   const client = postgres(config.url, {
     max: config.poolSize,
     onnotice: () => {},
+    connect_timeout: Math.max(1, Math.ceil(config.timeoutMs / 1000)),
+    // The driver's default backoff grows to 20 s after a few refused connects, so a database
+    // back after a restart would wait that long for its first connection; at most 1 s here.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
     connection: { application_name: 'switchboard' },
   })
-  const db = drizzle({ client, schema: pgTables })
+  const health = new DbHealth()
+  const guard = new PgGuard(client, config.timeoutMs, health, log)
+  const db = drizzle({ client: guard.wrap(client), schema: pgTables })
   const orm = db as unknown as Orm
   const inTx = new AsyncLocalStorage<{ tx: Orm; committed: Array<() => void> }>()
   let active = 0
@@ -23,6 +35,10 @@ export function openPostgres(config: { url: string; poolSize: number }): Databas
     dialect: 'pg',
     orm,
     t: pgTables as unknown as Tables,
+    health,
+    async readiness() {
+      return guard.down ?? (await guard.writable())
+    },
     async tx(fn) {
       const outer = inTx.getStore()
       if (outer) return fn(outer.tx)
@@ -32,6 +48,7 @@ export function openPostgres(config: { url: string; poolSize: number }): Databas
         const result = await db.transaction((tx) =>
           inTx.run({ tx: tx as unknown as Orm, committed }, () => fn(tx as unknown as Orm)),
         )
+        guard.noteSuccess()
         runAll(committed)
         return result
       } finally {
@@ -62,7 +79,7 @@ export function openPostgres(config: { url: string; poolSize: number }): Databas
       }
     },
     async ping() {
-      await client`SELECT 1`
+      await db.execute('select 1')
     },
     async close() {
       await client.end({ timeout: 5 })

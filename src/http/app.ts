@@ -4,6 +4,7 @@ import { agentRoutes } from '../modules/agents/routes'
 import { auditRoutes } from '../modules/audit/routes'
 import { commandRoutes } from '../modules/commands/routes'
 import { connectionRoutes } from '../modules/connections/routes'
+import { consoleRoutes } from '../modules/console/routes'
 import { groupRoutes } from '../modules/groups/routes'
 import { healthRoutes } from '../modules/health/routes'
 import { jobRoutes } from '../modules/jobs/routes'
@@ -11,7 +12,9 @@ import { messageRoutes } from '../modules/messages/routes'
 import { poolRoutes } from '../modules/pools/routes'
 import { presenceRoutes } from '../modules/presence/routes'
 import { proxyRoutes } from '../modules/proxy/routes'
+import { relayRoutes } from '../modules/relays/routes'
 import { serviceRoutes } from '../modules/service/routes'
+import { sessionRoutes } from '../modules/sessions/routes'
 import { tokenRoutes } from '../modules/tokens/routes'
 import { webhookRoutes } from '../modules/webhooks/routes'
 import { workspaceRoutes } from '../modules/workspaces/routes'
@@ -23,7 +26,9 @@ import { requestPlugin } from './request'
 /** The whole HTTP surface, composed from one Elysia instance per domain. */
 export function createApp(deps: Deps) {
   return new Elysia({
-    serve: { maxRequestBodySize: deps.config.maxBodyBytes, idleTimeout: 255 },
+    // reusePort off (Elysia turns it on): a second instance on a port in use must fail to
+    // start, not silently share its traffic.
+    serve: { maxRequestBodySize: deps.config.maxBodyBytes, idleTimeout: 255, reusePort: false },
     websocket: {
       // Our own limit (SWITCHBOARD_WS_MAX_BUFFER_BYTES) closes a slow socket first; Bun's,
       // above it, would drop frames silently, which must never happen.
@@ -41,6 +46,7 @@ export function createApp(deps: Deps) {
     .use(docsPlugin(deps))
     .use(serviceRoutes(deps))
     .use(workspaceRoutes(deps))
+    .use(sessionRoutes(deps))
     .use(agentRoutes(deps))
     .use(tokenRoutes(deps))
     .use(presenceRoutes(deps))
@@ -53,8 +59,10 @@ export function createApp(deps: Deps) {
     .use(groupRoutes(deps))
     .use(poolRoutes(deps))
     .use(proxyRoutes(deps))
+    .use(relayRoutes(deps))
     .use(jobRoutes(deps))
     .use(webhookRoutes(deps))
+    .use(consoleRoutes())
 }
 
 export type App = ReturnType<typeof createApp>

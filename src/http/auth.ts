@@ -1,6 +1,8 @@
 import { Elysia } from 'elysia'
 import type { Ctx, Deps } from '../deps'
 import { AppError } from '../lib/errors'
+import { sessionActor } from '../modules/sessions/auth'
+import { mentionsSession } from '../modules/sessions/cookie'
 import type { Actor, ActorKind, AdminActor, AgentActor, WorkspaceActor } from '../modules/tokens/actor'
 import { limitByIp, requestMeta } from './request'
 
@@ -21,11 +23,20 @@ const KIND_NAMES: Record<ActorKind, string> = {
   agent: 'an agent token',
 }
 
-/** Resolves the caller and checks it is one of the kinds the route takes. */
+/**
+ * Resolves the caller and checks it is one of the kinds the route takes. Where a workspace
+ * key is taken, a console session (cookie) is one more way to be that workspace; a presented
+ * key or token always wins over a cookie, and routes for agents only never look at one.
+ */
 export async function authenticate(deps: Deps, request: Request, kinds: ActorKind[]): Promise<Actor> {
   const presented = presentedSecret(request)
-  if (!presented)
+  if (!presented) {
+    const session = kinds.includes('workspace') ? await sessionActor(deps, request) : null
+    if (session) return session.actor
+    // A cookie that was not counted on arrival (see requestPlugin) and did not work here counts now.
+    if (mentionsSession(request.headers.get('cookie'))) limitByIp(deps, request)
     throw new AppError('unauthorized', 'A credential is required: send Authorization: Bearer <token>')
+  }
   const actor = presented.secret ? await deps.credentials.resolve(presented.secret) : null
   if (!actor) {
     // Failed credentials count against the client's address, which slows down guessing.
@@ -43,10 +54,12 @@ export async function authenticate(deps: Deps, request: Request, kinds: ActorKin
   return actor
 }
 
-const security = (kinds: ActorKind[]) =>
-  kinds.map((k) => ({
-    [k === 'admin' ? 'adminToken' : k === 'workspace' ? 'workspaceKey' : 'agentToken']: [],
-  }))
+const SCHEMES: Record<ActorKind, string[]> = {
+  admin: ['adminToken'],
+  workspace: ['workspaceKey', 'consoleSession'],
+  agent: ['agentToken'],
+}
+const security = (kinds: ActorKind[]) => kinds.flatMap((k) => SCHEMES[k].map((scheme) => ({ [scheme]: [] })))
 
 /**
  * Auth as route options: `{ asWorkspace: true }` etc. Each resolves `ctx` (actor, deps,
@@ -58,6 +71,12 @@ export function authPlugin(deps: Deps) {
     return { ctx: { deps, actor, requestId: requestMeta(request).id } }
   }
   return new Elysia().macro({
+    /** The answer carries a secret shown once: no cache, shared or private, may keep it. */
+    secretAnswer: {
+      beforeHandle({ set }) {
+        set.headers['cache-control'] = 'no-store'
+      },
+    },
     asAdmin: {
       detail: { security: security(['admin']) },
       resolve: ({ request }) => ctxFor<AdminActor>(request, ['admin']),

@@ -1,4 +1,5 @@
 import { Elysia, ValidationError } from 'elysia'
+import { classify, unavailableError } from '../db/health'
 import type { Deps } from '../deps'
 import { AppError, type ErrorBody, errorBody } from '../lib/errors'
 import { requestMeta } from './request'
@@ -9,6 +10,7 @@ import { requestMeta } from './request'
  * request id and answered with a generic 500 that reveals nothing.
  */
 export function errorPlugin(deps: Deps) {
+  const faultLog = throttledFaultLog(deps)
   return new Elysia({ name: 'switchboard.errors' }).onError(
     { as: 'global' },
     ({ code, error, request, set }) => {
@@ -19,6 +21,14 @@ export function errorPlugin(deps: Deps) {
         return body
       }
       // Elysia wraps what a parse hook throws (our body limit and JSON errors) in a ParseError.
+      // A database fault (unreachable, timed out, disk full, read-only) is a 503 the client can
+      // retry, logged as the driver named it, whatever wraps it.
+      const fault = classify(error)
+      if (fault) {
+        faultLog(fault.code, fault.cause, requestMeta(request).id, error)
+        const e = unavailableError(fault)
+        return reply(e.status, errorBody(e), e.headers)
+      }
       const known = error instanceof AppError ? error : (error as { cause?: unknown })?.cause
       if (known instanceof AppError) return reply(known.status, errorBody(known), known.headers)
       if (code === 'VALIDATION' && error instanceof ValidationError && error.type !== 'response') {
@@ -40,6 +50,31 @@ export function errorPlugin(deps: Deps) {
       return reply(500, { error: 'Internal error', code: 'internal_error' })
     },
   )
+}
+
+/**
+ * One line per fault kind a second at most (with how many were left out): an outage answers
+ * every request with the same error, and the log must still show the cause, not drown in it.
+ */
+function throttledFaultLog(deps: Deps) {
+  const last = new Map<string, { at: number; suppressed: number }>()
+  return (code: string, cause: string, requestId: string, error: unknown) => {
+    const key = `${code}:${cause}`
+    const now = Date.now()
+    const seen = last.get(key)
+    if (seen && now - seen.at < 1000) {
+      seen.suppressed++
+      return
+    }
+    last.set(key, { at: now, suppressed: 0 })
+    const level = code === 'storage_unavailable' ? 'error' : 'warn'
+    deps.log[level](code === 'storage_unavailable' ? 'storage error' : 'database unavailable', {
+      requestId,
+      cause,
+      suppressed: seen?.suppressed ?? 0,
+      error,
+    })
+  }
 }
 
 function validationDetails(error: ValidationError): { path: string; message: string }[] {

@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import type { Deps } from '../deps'
 import { AppError } from '../lib/errors'
 import { rateLimitHeaders } from '../lib/ratelimit'
+import { mentionsSession } from '../modules/sessions/cookie'
 
 type Server = { requestIP(r: Request): { address: string } | null } | null
 
@@ -46,11 +47,18 @@ export function requestPlugin(deps: Deps) {
       metas.set(request, meta)
       set.headers['x-request-id'] = meta.id
       // Requests without a credential are limited per client IP (credentials are limited where
-      // they are used; a stream's ?token= counts against the IP only when it fails).
+      // they are used; a stream's ?token= and a console session cookie count against the IP
+      // only when they fail).
+      // Probes (load balancer, orchestrator, Prometheus) are never limited: a burst of bad
+      // requests from the same address must not make a health check see 429. The relays take
+      // no Switchboard credential and have limits of their own (modules/relays/admit.ts).
       if (
+        !isProbe(request.url) &&
         !request.headers.has('authorization') &&
         !request.headers.has('x-api-key') &&
-        !hasStreamToken(request)
+        !hasStreamToken(request) &&
+        !isRelay(request) &&
+        !hasApiSession(request)
       ) {
         limitByIp(deps, request)
       }
@@ -71,6 +79,10 @@ export function requestPlugin(deps: Deps) {
       })
     })
 }
+
+/** The client address of a request (see clientIp). */
+export const clientAddress = (request: Request, trustProxy: boolean) =>
+  clientIp(request, requestMeta(request).server, trustProxy)
 
 /** The client address: the socket's peer, or the last X-Forwarded-For hop behind a trusted proxy. */
 function clientIp(request: Request, server: Server, trustProxy: boolean) {
@@ -99,9 +111,36 @@ export function limitByIp(deps: Deps, request: Request) {
   )
 }
 
+const PROBES = new Set(['/healthz', '/readyz', '/metrics'])
+
+function isProbe(url: string) {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  if (start === -1) return false
+  const q = url.indexOf('?', start)
+  return PROBES.has(q === -1 ? url.slice(start) : url.slice(start, q))
+}
+
+/**
+ * A console session cookie on an API route: every API route that takes it checks it and
+ * counts a failure (http/auth.ts); elsewhere (relays, hooks, pages) nothing reads it, so it
+ * exempts nothing there.
+ */
+function hasApiSession(request: Request) {
+  if (!mentionsSession(request.headers.get('cookie'))) return false
+  const start = request.url.indexOf('/', request.url.indexOf('//') + 2)
+  return start !== -1 && request.url.startsWith('/api/', start)
+}
+
 /** A WebSocket upgrade carrying `?token=`: many agents behind one NAT may reconnect at once. */
 function hasStreamToken(request: Request) {
   const url = request.url
   const q = url.indexOf('?')
   return q !== -1 && url.slice(0, q).endsWith('/api/ws') && new URLSearchParams(url.slice(q + 1)).has('token')
+}
+
+/** `/relay/…`: the external relays, limited by their own settings. */
+function isRelay(request: Request) {
+  const url = request.url
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  return url.startsWith('/relay/', start)
 }

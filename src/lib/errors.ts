@@ -22,6 +22,8 @@ export const ERROR_STATUS = {
   bad_gateway: 502,
   pool_exhausted: 502,
   unavailable: 503,
+  database_unavailable: 503,
+  storage_unavailable: 503,
   gateway_timeout: 504,
 } as const
 

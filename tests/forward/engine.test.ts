@@ -77,7 +77,7 @@ describe('forwarding engine: send', () => {
   })
 
   test('an answer that stops streaming is cut after the idle time; what came before it arrived', async () => {
-    const ends: { error: unknown; bytes: number }[] = []
+    const ends: { status: number | null; error: unknown; bytes: number }[] = []
     const sent = await forward.send(to('/stall'), get, {
       rules,
       timeoutMs: 30_000,
@@ -126,11 +126,11 @@ describe('forwarding engine: send', () => {
   })
 
   test('the end hook runs once, with the bytes of a complete answer and no error', async () => {
-    const ends: { error: unknown; bytes: number }[] = []
+    const ends: { status: number | null; error: unknown; bytes: number }[] = []
     const sent = await forward.send(to('/'), get, { rules, timeoutMs: 30_000, onEnd: (e) => ends.push(e) })
     expect(sent.ok).toBe(true)
     if (sent.ok) expect(await sent.response.text()).toBe('hello world')
-    expect(ends).toEqual([{ error: null, bytes: 11 }])
+    expect(ends).toEqual([{ status: 200, error: null, bytes: 11 }])
   })
 
   test('a path that would leave the destination is refused before anything is sent', async () => {

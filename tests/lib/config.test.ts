@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../../src/config'
 describe('config', () => {
   test('defaults: SQLite at ./data/switchboard.db, port 8080', () => {
     const c = loadConfig({})
-    expect(c.database).toEqual({ kind: 'sqlite', path: './data/switchboard.db' })
+    expect(c.database).toEqual({ kind: 'sqlite', path: './data/switchboard.db', synchronous: 'normal' })
     expect(c.port).toBe(8080)
     expect(c.host).toBe('0.0.0.0')
     expect(c.onlineWindowMs).toBe(900_000)
@@ -14,9 +14,38 @@ describe('config', () => {
     expect(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.db' }).database).toEqual({
       kind: 'sqlite',
       path: '/tmp/x.db',
+      synchronous: 'normal',
     })
     const pg = loadConfig({ DATABASE_URL: 'postgres://u@h/db', SWITCHBOARD_MASTER_KEY: 'ab'.repeat(32) })
-    expect(pg.database).toMatchObject({ kind: 'pg', url: 'postgres://u@h/db' })
+    expect(pg.database).toMatchObject({ kind: 'pg', url: 'postgres://u@h/db', timeoutMs: 5000 })
+  })
+
+  test('sqlite: URLs are paths relative to the working directory unless absolute; the rest is refused', () => {
+    const path = (url: string) => (loadConfig({ DATABASE_URL: url }).database as { path: string }).path
+    expect(path('sqlite:rel.db')).toBe('rel.db')
+    expect(path('sqlite://rel.db')).toBe('rel.db')
+    expect(path('sqlite://data/sb.db')).toBe('data/sb.db')
+    expect(path('sqlite:./data/sb.db')).toBe('./data/sb.db')
+    expect(path('sqlite:///var/lib/sb.db')).toBe('/var/lib/sb.db')
+    expect(path('sqlite::memory:')).toBe(':memory:')
+    for (const bad of [
+      'sqlite:',
+      'sqlite://',
+      'sqlite:///',
+      'sqlite://data/',
+      'sqlite:x.db?mode=ro',
+      'sqlite:x#y',
+    ]) {
+      expect(() => loadConfig({ DATABASE_URL: bad })).toThrow(/^DATABASE_URL: expected sqlite:PATH/)
+    }
+  })
+
+  test('SWITCHBOARD_SQLITE_SYNCHRONOUS: normal or full', () => {
+    const c = loadConfig({ DATABASE_URL: 'sqlite:x.db', SWITCHBOARD_SQLITE_SYNCHRONOUS: 'full' })
+    expect(c.database).toMatchObject({ synchronous: 'full' })
+    expect(() => loadConfig({ SWITCHBOARD_SQLITE_SYNCHRONOUS: 'off' })).toThrow(
+      /^SWITCHBOARD_SQLITE_SYNCHRONOUS: /,
+    )
   })
 
   test('each bad value is named with what it expects', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { sweepPresence } from '../../src/modules/presence/service'
+import { refuseUpdates } from '../db/refuse'
 import { harness, registerAgent, TestClock } from '../helpers'
 
 const clock = new TestClock()
@@ -135,6 +136,34 @@ describe('heartbeats that change nothing but the time', () => {
       'online',
       'idle',
     ])
+  })
+
+  test('a batch that did not land is kept and written by the next flush, never dropped', async () => {
+    const { eq } = await import('drizzle-orm')
+    const { agents } = h.deps.db.t
+    const a = await registerAgent(h, ws.key)
+    const b = await registerAgent(h, ws.key)
+    const beat = (x: { id: string; token: string }) =>
+      h.call('POST', `/api/agents/${x.id}/heartbeat`, { token: x.token, body: { status: 'online' } })
+    await beat(a)
+    await beat(b)
+    clock.advance(500)
+    const answered = (await beat(a)).body.lastHeartbeatAt
+    await beat(b)
+    // The database refuses heartbeat times for `a` (a trigger: a real failure, not a stand-in).
+    const block = await refuseUpdates(h.deps.db, 'agents', a.id)
+    await expect(h.deps.heartbeats.flush()).rejects.toThrow()
+    expect(h.deps.heartbeats.unwritten).toBe(2)
+    // A newer heartbeat meanwhile wins over the kept one; the older one does not overwrite it.
+    clock.advance(500)
+    const newer = (await beat(b)).body.lastHeartbeatAt
+    await block.lift()
+    await h.deps.heartbeats.flush()
+    expect(h.deps.heartbeats.unwritten).toBe(0)
+    const stored = async (id: string) =>
+      (await h.deps.db.orm.select().from(agents).where(eq(agents.id, id)))[0]!.lastHeartbeatAt?.toISOString()
+    expect(await stored(a.id)).toBe(answered)
+    expect(await stored(b.id)).toBe(newer)
   })
 
   test('a presence change made elsewhere is seen by the next heartbeat', async () => {

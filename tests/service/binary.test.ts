@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { realpathSync } from 'node:fs'
 import { join } from 'node:path'
 import { onPostgres, tempDir } from '../helpers'
 
@@ -31,16 +32,20 @@ afterAll(() => {
   for (const p of procs) p.kill('SIGKILL')
 })
 
-/** Starts the binary on a free port; resolves once it logs that it listens. */
-async function start(cwd: string) {
-  const proc = Bun.spawn([bin, 'serve'], {
+/** Starts the binary on a free port; resolves once it logs that it listens (`out` is stdout, `err` stderr). */
+async function start(cwd: string, args: string[] = ['serve'], env: Record<string, string> = {}) {
+  const proc = Bun.spawn([bin, ...args], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1' },
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
     stdout: 'pipe',
     stderr: 'pipe',
   })
   procs.push(proc)
   let out = ''
+  let err = ''
+  void (async () => {
+    for await (const chunk of proc.stderr) err += new TextDecoder().decode(chunk)
+  })()
   const reader = proc.stdout.getReader()
   for (;;) {
     const { value, done } = await reader.read()
@@ -49,7 +54,8 @@ async function start(cwd: string) {
     const m = /"msg":"listening","url":"(http:\/\/[^"]+?)\/?"/.exec(out)
     if (m) {
       reader.releaseLock()
-      return { proc, url: m[1]!, out }
+      await Bun.sleep(50)
+      return { proc, url: m[1]!, out, err: () => err }
     }
   }
 }
@@ -58,8 +64,15 @@ describe.skipIf(onPostgres)('compiled binary', () => {
   test('starts on an empty directory: bootstrap key once, health, docs without a CDN', async () => {
     const dir = tempDir('sb-empty-')
     const first = await start(dir)
-    const key = /\n {2}(wk_[0-9A-Za-z]{38})\n/.exec(first.out)?.[1]
+    // The one-time key goes to the terminal (stderr), never into the JSON log on stdout.
+    const key = /\n {2}(wk_[0-9A-Za-z]{38})\n/.exec(first.err())?.[1]
     expect(key).toBeTruthy()
+    expect(first.out).not.toContain('wk_')
+    // The start line: URL, docs, version, database file.
+    const line = JSON.parse(first.out.split('\n').find((l) => l.includes('"msg":"listening"'))!)
+    expect(line).toMatchObject({ url: `${first.url}/`, docs: `${first.url}/docs`, database: 'sqlite' })
+    expect(line.version).toMatch(/^\d+\.\d+\.\d+$/)
+    expect(line.path).toBe(join(realpathSync(dir), 'data/switchboard.db'))
     expect(await (await fetch(`${first.url}/healthz`)).json()).toEqual({ status: 'ok' })
     const docs = await (await fetch(`${first.url}/docs`)).text()
     expect(docs).toContain('/docs/assets/swagger-ui-bundle.js')
@@ -77,10 +90,42 @@ describe.skipIf(onPostgres)('compiled binary', () => {
     // Second start on the same directory: no new workspace, no key printed.
     const second = await start(dir)
     expect(second.out).not.toContain('wk_')
+    expect(second.err()).not.toContain('wk_')
     const again = await fetch(`${second.url}/api/workspace`, { headers: { authorization: `Bearer ${key}` } })
     expect(again.status).toBe(200)
     second.proc.kill('SIGTERM')
     expect(await second.proc.exited).toBe(0)
+  }, 60_000)
+
+  test('serves the console it carries: the page at every console address, its assets, sign-in', async () => {
+    const dir = tempDir('sb-console-')
+    const { proc, url, err } = await start(dir)
+    const key = /\n {2}(wk_[0-9A-Za-z]{38})\n/.exec(err())![1]!
+    for (const path of ['/', '/agents/register', '/agents/agt-abcd1234/health']) {
+      const page = await fetch(`${url}${path}`)
+      expect(page.status).toBe(200)
+      expect(page.headers.get('content-type')).toStartWith('text/html')
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'")
+      const html = await page.text()
+      expect(html).toContain('<div id="app">')
+      const assets = [...html.matchAll(/(?:src|href)="\/([^"]+\.(?:js|css))"/g)].map((m) => m[1]!)
+      expect(assets.length).toBe(2)
+      for (const a of assets) {
+        const res = await fetch(`${url}/${a}`)
+        expect(res.status).toBe(200)
+        expect((await res.text()).length).toBeGreaterThan(a.endsWith('.js') ? 10_000 : 1000)
+      }
+    }
+    const signIn = await fetch(`${url}/api/session`, {
+      method: 'POST',
+      headers: { origin: url, 'content-type': 'application/json' },
+      body: JSON.stringify({ key }),
+    })
+    expect(signIn.status).toBe(200)
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!
+    expect((await fetch(`${url}/api/agents`, { headers: { cookie } })).status).toBe(200)
+    proc.kill('SIGTERM')
+    expect(await proc.exited).toBe(0)
   }, 60_000)
 
   test('a bad setting stops it with one clear line', async () => {
@@ -113,6 +158,86 @@ describe.skipIf(onPostgres)('compiled binary', () => {
     expect(await dup.exited).toBe(1)
     expect(await new Response(dup.stderr).text()).toContain('already exists')
   })
+
+  test('flags: --port/--host/--database taken, unknown ones refused; a port in use is refused', async () => {
+    const dir = tempDir('sb-flags-')
+    const bad = Bun.spawn([bin, 'serve', '--prot', '38090'], { cwd: dir, stdout: 'pipe', stderr: 'pipe' })
+    expect(await bad.exited).toBe(2)
+    expect(await new Response(bad.stderr).text()).toContain('unknown option --prot')
+    const extra = Bun.spawn([bin, 'serve', 'now'], { cwd: dir, stdout: 'pipe', stderr: 'pipe' })
+    expect(await extra.exited).toBe(2)
+    const a = await start(
+      dir,
+      ['serve', '--port=0', '--host', '127.0.0.1', '--database', 'sqlite://flags/a.db'],
+      {
+        PORT: '1',
+      },
+    )
+    const line = JSON.parse(a.out.split('\n').find((l) => l.includes('"msg":"listening"'))!)
+    expect(line.path).toBe(join(realpathSync(dir), 'flags/a.db'))
+    const port = new URL(a.url).port
+    const env = { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', SWITCHBOARD_BOOTSTRAP: 'false' }
+    const clash = Bun.spawn([bin, '--port', port, '--database', 'sqlite:b.db'], {
+      cwd: dir,
+      env,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    expect(await clash.exited).toBe(1)
+    expect(await new Response(clash.stderr).text()).toContain(`cannot listen on 127.0.0.1:${port}`)
+    const health = Bun.spawn([bin, 'healthcheck', '--port', port], {
+      cwd: dir,
+      env,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    expect(await health.exited).toBe(0)
+    const ready = Bun.spawn([bin, 'healthcheck', '--ready', '--port', port], {
+      cwd: dir,
+      env,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    expect(await ready.exited).toBe(0)
+    a.proc.kill('SIGTERM')
+    expect(await a.proc.exited).toBe(0)
+    const down = Bun.spawn([bin, 'healthcheck', '--port', port], {
+      cwd: dir,
+      env,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    expect(await down.exited).toBe(1)
+  }, 60_000)
+
+  test('workspace key NAME issues a new key for a workspace whose keys are lost; workspace list', async () => {
+    const dir = tempDir('sb-key-')
+    const env = { PATH: process.env.PATH ?? '' }
+    const run = async (...args: string[]) => {
+      const p = Bun.spawn([bin, ...args], { cwd: dir, env, stdout: 'pipe', stderr: 'pipe' })
+      return {
+        code: await p.exited,
+        out: await new Response(p.stdout).text(),
+        err: await new Response(p.stderr).text(),
+      }
+    }
+    expect((await run('workspace', 'create', 'acme')).code).toBe(0)
+    const issued = await run('workspace', 'key', 'acme')
+    expect(issued.code).toBe(0)
+    const key = /\n {2}(wk_[0-9A-Za-z]{38})\n/.exec(issued.out)?.[1]
+    expect(key).toBeTruthy()
+    const list = await run('workspace', 'list')
+    expect(list.out).toMatch(/^[0-9a-f-]{36} {2}\S+ {2}acme$/m)
+    const missing = await run('workspace', 'key', 'nope')
+    expect(missing.code).toBe(1)
+    expect(missing.err).toContain('Workspace not found')
+    // The issued key works against the server.
+    const sb = await start(dir, ['serve'], { SWITCHBOARD_BOOTSTRAP: 'false' })
+    const me = await fetch(`${sb.url}/api/workspace`, { headers: { authorization: `Bearer ${key}` } })
+    expect(((await me.json()) as any).name).toBe('acme')
+    sb.proc.kill('SIGTERM')
+    await sb.proc.exited
+  }, 60_000)
 
   test('--version and --help', async () => {
     const v = Bun.spawn([bin, '--version'], { stdout: 'pipe' })

@@ -106,6 +106,7 @@ describe('OpenAPI and Swagger UI', () => {
     expect(Object.keys(spec.components.securitySchemes).sort()).toEqual([
       'adminToken',
       'agentToken',
+      'consoleSession',
       'workspaceKey',
     ])
     const routes: string[] = []

@@ -34,6 +34,48 @@ describe('workspaces (admin)', () => {
     }
   })
 
+  test('a new key for an existing workspace: admin only, the old keys still work, audited', async () => {
+    const created = await h.call('POST', '/api/workspaces', {
+      token: ADMIN_TOKEN,
+      body: { name: `lost-${crypto.randomUUID().slice(0, 6)}` },
+    })
+    const id = created.body.workspace.id
+    const res = await h.call('POST', `/api/workspaces/${id}/keys`, {
+      token: ADMIN_TOKEN,
+      body: { name: 'recovery' },
+    })
+    expect(res.status).toBe(201)
+    expect(res.body.workspace).toEqual(created.body.workspace)
+    expect(res.body.key).toMatchObject({ name: 'recovery', expiresAt: null })
+    expect(res.body.apiKey).toMatch(/^wk_/)
+    expect((await h.call('GET', '/api/workspace', { token: res.body.apiKey })).body.id).toBe(id)
+    expect((await h.call('GET', '/api/workspace', { token: created.body.apiKey })).status).toBe(200)
+    const audit = await h.call('GET', '/api/audit-logs', { token: res.body.apiKey })
+    expect(audit.body.logs.map((e: any) => [e.action, e.actorType])).toContainEqual([
+      'workspace_key_created',
+      'admin',
+    ])
+    // Auth: none 401, a workspace key 403; an unknown workspace 404; bad input 400.
+    const path = `/api/workspaces/${id}/keys`
+    expect((await h.call('POST', path, { body: { name: 'x' } })).status).toBe(401)
+    expect((await h.call('POST', path, { token: created.body.apiKey, body: { name: 'x' } })).status).toBe(403)
+    const unknown = `/api/workspaces/${crypto.randomUUID()}/keys`
+    expect((await h.call('POST', unknown, { token: ADMIN_TOKEN, body: { name: 'x' } })).status).toBe(404)
+    for (const body of [
+      {},
+      { name: '' },
+      { name: 1 },
+      { name: 'a\u0000b' },
+      { name: 'x'.repeat(101) },
+      { name: 'a', x: 1 },
+    ])
+      expect((await h.call('POST', path, { token: ADMIN_TOKEN, body })).status).toBe(400)
+    expect(
+      (await h.call('POST', '/api/workspaces/not-a-uuid/keys', { token: ADMIN_TOKEN, body: { name: 'x' } }))
+        .status,
+    ).toBe(400)
+  })
+
   test('without an admin token configured, nobody is admin', async () => {
     const h2 = await harness({ env: { SWITCHBOARD_ADMIN_TOKEN: '' } })
     const res = await h2.call('POST', '/api/workspaces', { token: ADMIN_TOKEN, body: { name: 'nope' } })

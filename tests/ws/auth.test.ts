@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { ADMIN_TOKEN } from '../helpers'
-import { liveServer } from './live'
+import { eventually, liveServer } from './live'
 
 const live = await liveServer({ SWITCHBOARD_WS_AUTH_TIMEOUT_MS: '300' })
 const ws = await live.workspace()
@@ -30,6 +30,23 @@ describe('GET /api/ws: three ways to authenticate', () => {
     s.send({ type: 'auth', token: agent.token, since: 0, types: ['agent.*'] })
     expect(await s.ready()).toMatchObject({ cursor: 0, types: ['agent.*'], actor: { agentId: agent.id } })
     await s.close()
+  })
+
+  test('two auth frames sent at once authenticate once; the agent is offline again after the close', async () => {
+    const a = await live.agent(ws.key)
+    const s = await live.socket()
+    // Both leave before the first is checked (on Postgres that check is a round trip).
+    s.send({ type: 'auth', token: a.token })
+    s.send({ type: 'auth', token: a.token })
+    await s.ready()
+    await s.until((f) => f.type === 'error')
+    expect(s.frames.filter((f) => f.type === 'ready')).toHaveLength(1)
+    expect(s.frames.find((f) => f.type === 'error')).toMatchObject({ code: 'invalid_frame' })
+    const presence = async () =>
+      (await live.call('GET', `/api/agents/${a.id}`, { token: ws.key })).body.presence
+    expect(await eventually(async () => (await presence()) === 'online')).toBe(true)
+    await s.close()
+    expect(await eventually(async () => (await presence()) === 'offline')).toBe(true)
   })
 
   test('a bad credential on the upgrade is refused before it: 401, 403, 400', async () => {

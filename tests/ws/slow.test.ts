@@ -59,7 +59,7 @@ describe('a slow consumer', () => {
       })
       if (i % 20 === 19) {
         const metrics = await live.call('GET', '/metrics')
-        closedSlow = /switchboard_ws_closed_total\{code="4008"\} 1/.test(metrics.body)
+        closedSlow = /switchboard_ws_slow_consumers_total(\{\})? 1\b/.test(metrics.body)
       }
     }
     expect(closedSlow).toBe(true)

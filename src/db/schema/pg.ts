@@ -501,3 +501,22 @@ export const triggerCalls = pgTable(
     index('trigger_calls_created_idx').on(t.createdAt),
   ],
 )
+
+/** Console sign-ins (see the SQLite twin). */
+export const consoleSessions = pgTable(
+  'console_sessions',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    keyId: id('key_id')
+      .notNull()
+      .references(() => workspaceKeys.id, { onDelete: 'cascade' }),
+    hash: text('hash').notNull().unique(),
+    createdAt: ts('created_at').notNull(),
+    lastSeenAt: ts('last_seen_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [index('console_sessions_key_idx').on(t.keyId)],
+)

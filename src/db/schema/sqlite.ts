@@ -488,3 +488,25 @@ export const triggerCalls = sqliteTable(
     index('trigger_calls_created_idx').on(t.createdAt),
   ],
 )
+
+/**
+ * Console sign-ins. `hash` is the SHA-256 of the cookie's opaque value (the value itself is
+ * never stored); a session acts as the workspace key it was opened with and ends with it.
+ */
+export const consoleSessions = sqliteTable(
+  'console_sessions',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    keyId: id('key_id')
+      .notNull()
+      .references(() => workspaceKeys.id, { onDelete: 'cascade' }),
+    hash: text('hash').notNull().unique(),
+    createdAt: ts('created_at').notNull(),
+    lastSeenAt: ts('last_seen_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [index('console_sessions_key_idx').on(t.keyId)],
+)

@@ -20,7 +20,8 @@ type Paths = Record<string, Record<string, Operation>>
  * tools resolve it against where they fetched the document, and nothing is built from headers.
  */
 export function buildDocument(app: AnyElysia, opts: { publicUrl: string | null }) {
-  const raw = toOpenAPISchema(app, undefined, undefined, undefined, OPENAPI_VERSION)
+  // Not `staticFile` exclusion: the relays' card routes (`…/.well-known/agent-card.json`) are API routes.
+  const raw = toOpenAPISchema(app, { staticFile: false }, undefined, undefined, OPENAPI_VERSION)
   const paths = JSON.parse(JSON.stringify(raw.paths)) as Paths
   // The routes the generator walks; `getGlobalRoutes` is public in practice but typed protected.
   const routes = (app as unknown as { getGlobalRoutes(): Route[] }).getGlobalRoutes()

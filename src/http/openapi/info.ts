@@ -52,8 +52,14 @@ export const TAGS = [
     name: 'triggers',
     description: 'Webhook triggers: outside systems start an agent’s job through POST /hooks/{id}',
   },
+  {
+    name: 'relays',
+    description:
+      'External relays (no token): A2A, MCP and OpenAI clients reach agents that allow external invocation',
+  },
   { name: 'teams', description: 'Team-scoped aliases (the team is the workspace)' },
   { name: 'service', description: 'Health, readiness, metrics and this document' },
+  { name: 'console', description: 'Console sign-in: a session cookie that acts as a workspace key' },
 ]
 
 export const SECURITY_SCHEMES = {
@@ -64,4 +70,12 @@ export const SECURITY_SCHEMES = {
     description: 'A workspace key (wk_…); x-api-key also works',
   },
   agentToken: { type: 'http', scheme: 'bearer', description: 'An agent token (tk_… or pre-generated)' },
+  consoleSession: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'sb_session',
+    description:
+      'A console sign-in (POST /api/session); `__Host-sb_session` over HTTPS. Acts as the workspace key it ' +
+      'was opened with; state-changing requests must come from the console’s own origin',
+  },
 }

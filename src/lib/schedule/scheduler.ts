@@ -7,7 +7,10 @@ export type ScheduledJob = {
   name: string
   /** A croner pattern (seconds field first). */
   pattern: string
-  /** `signal` aborts when the scheduler stops: a long run (a spread-out sweep) should end early. */
+  /**
+   * `signal` aborts when the scheduler stops or (for a leader-only job) the lead is lost: a
+   * long run (a spread-out sweep) should end early.
+   */
   run: (signal: AbortSignal) => Promise<unknown>
   /** Run on every instance instead of only on the leader (for work about local state). */
   everyInstance?: boolean
@@ -23,6 +26,8 @@ export class Scheduler {
   private running = new Set<Promise<unknown>>()
   private stopped = false
   private readonly abort = new AbortController()
+  /** Runs of leader-only jobs: aborted when the lead is lost, since another instance runs them now. */
+  private readonly leaderRuns = new Set<AbortController>()
   private readonly runs
 
   constructor(
@@ -39,6 +44,9 @@ export class Scheduler {
       'Whether this instance runs the scheduled sweeps',
       () => [[{}, leader.isLeader ? 1 : 0]],
     )
+    leader.onLost(() => {
+      for (const c of this.leaderRuns) c.abort(new Error('this instance no longer leads'))
+    })
   }
 
   register(job: ScheduledJob): void {
@@ -46,8 +54,12 @@ export class Scheduler {
     const tick = async () => {
       if (this.stopped) return
       if (!job.everyInstance && !(await this.leader.claim())) return
+      if (this.stopped) return
       const started = performance.now()
-      const run = job.run(this.abort.signal)
+      const ctl = job.everyInstance ? null : new AbortController()
+      const signal = ctl ? AbortSignal.any([this.abort.signal, ctl.signal]) : this.abort.signal
+      if (ctl) this.leaderRuns.add(ctl)
+      const run = job.run(signal).finally(() => ctl && this.leaderRuns.delete(ctl))
       this.running.add(run)
       try {
         await run

@@ -49,6 +49,7 @@ export const agentRoutes = (deps: Deps) =>
       },
       {
         asWorkspace: true,
+        secretAnswer: true,
         body: RegisterBody,
         parse: 'json',
         response: responses({ 201: RegisteredAgent }, [400, 401, 403, 409]),
@@ -66,6 +67,7 @@ export const agentRoutes = (deps: Deps) =>
       },
       {
         asWorkspace: true,
+        secretAnswer: true,
         body: ProvisionBody,
         parse: 'json',
         response: responses({ 201: Provisioned }, [400, 401, 403]),
@@ -241,6 +243,7 @@ export const agentRoutes = (deps: Deps) =>
       },
       {
         asWorkspace: true,
+        secretAnswer: true,
         params: TeamParams,
         body: RegisterBody,
         parse: 'json',

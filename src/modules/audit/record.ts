@@ -31,6 +31,8 @@ export type AuditAction =
   | 'trigger_created'
   | 'trigger_updated'
   | 'trigger_deleted'
+  | 'console_signed_in'
+  | 'console_signed_out'
 
 export type AuditEntry = {
   workspaceId: string

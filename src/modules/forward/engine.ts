@@ -38,8 +38,11 @@ export type ForwardOptions = {
   totalMs?: number
   /** A streamed request body over this many bytes is cut and the call fails `too_large`. */
   maxBodyBytes?: number
-  /** Once per call, when the answer body has ended, failed or been cancelled (or the call failed). */
-  onEnd?: (end: { error: unknown; bytes: number }) => void
+  /**
+   * Once per call, when the answer body has ended, failed or been cancelled (`status` is the
+   * answer's), or when the call failed before an answer (`status` null).
+   */
+  onEnd?: (end: { status: number | null; error: unknown; bytes: number }) => void
 }
 
 export type ForwardFailure =
@@ -174,12 +177,13 @@ export class ForwardingEngine {
       : undefined
     total?.unref?.()
     let ended = false
+    let status: number | null = null
     const end = (error: unknown, bytes: number) => {
       clearTimeout(idle)
       clearTimeout(total)
       if (ended) return
       ended = true
-      opts.onEnd?.({ error, bytes })
+      opts.onEnd?.({ status, error, bytes })
     }
     let body = req.body
     if (body instanceof ReadableStream && (opts.maxBodyBytes !== undefined || touch)) {
@@ -209,6 +213,7 @@ export class ForwardingEngine {
       return failure
     }
     const response = sent.response
+    status = response.status
     touch?.()
     if (!response.body) {
       end(null, 0)

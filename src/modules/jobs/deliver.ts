@@ -3,7 +3,8 @@ import { readCapped } from '../../lib/read'
 import { upstreamError } from '../forward/errors'
 import { type CallContext, callerHeaders, LANE_HEADERS } from '../forward/headers'
 import type { Hop } from '../forward/routing'
-import { finishJob, noteAccepted, type Outcome } from './lifecycle'
+import type { Outcome } from './lifecycle'
+import type { DeliveryOutcome } from './outcomes'
 import { decoded, excerpt, resultOf } from './result'
 
 export type FirstDelivery = {
@@ -14,45 +15,61 @@ export type FirstDelivery = {
   call: CallContext
 }
 
+/** Why a delivery was cut short by a stop: recorded as the job's error. */
+const STOPPED = 'Switchboard stopped before the agent answered; the agent may have received the job'
+
 /**
  * First deliveries still under way on this instance. Built once at start-up (server.ts); a
- * graceful stop waits for them (`drain`) before the database closes.
+ * graceful stop waits for them (`drain`) and, past its grace, cuts them before the database
+ * closes.
  */
 export class Deliveries {
-  private readonly inFlight = new Set<Promise<void>>()
+  private readonly inFlight = new Map<Promise<void>, AbortController>()
 
-  track(p: Promise<void>) {
-    this.inFlight.add(p)
+  track(p: Promise<void>, ctl: AbortController) {
+    this.inFlight.set(p, ctl)
     p.finally(() => this.inFlight.delete(p))
   }
 
-  /** Waits (at most `ms`) for first deliveries still under way. */
-  async drain(ms: number) {
+  /**
+   * Waits (at most `ms`) for first deliveries still under way, then cuts the rest: each records
+   * its job as failed, saying why (the outcome outbox spools what the database cannot take),
+   * within `recordMs`.
+   */
+  async drain(ms: number, recordMs = 1000, log?: Deps['log']) {
+    const all = () => Promise.allSettled([...this.inFlight.keys()])
     if (this.inFlight.size === 0) return
-    await Promise.race([Promise.allSettled([...this.inFlight]), Bun.sleep(ms)])
+    await Promise.race([all(), Bun.sleep(ms)])
+    if (this.inFlight.size === 0) return
+    log?.warn('cutting async deliveries still under way at stop', { count: this.inFlight.size })
+    for (const ctl of this.inFlight.values()) ctl.abort(STOPPED)
+    await Promise.race([all(), Bun.sleep(recordMs)])
   }
 }
 
 /**
  * Delivers a new job to its agent after the caller has had its 202: one attempt, bounded by
  * the async timeout from connect to the last byte of the answer. The outcome makes the job
- * final (or, on 202, leaves it running). Tracked so a graceful stop can wait for it; a job
- * whose delivery a crash cut short stays running until reported or its deadline fails it —
- * it is never sent twice.
+ * final (or, on 202, leaves it running), through the outcome outbox so that an outcome the
+ * database could not take is recorded later. Tracked so a graceful stop can wait for it and,
+ * past its grace, cut it (the job then fails, saying so). A job whose delivery a crash cut
+ * short stays running until reported or its deadline fails it — it is never sent twice.
  */
 export function startDelivery(deps: Deps, d: FirstDelivery) {
+  const ctl = new AbortController()
   deps.deliveries.track(
-    deliver(deps, d).catch((e) => deps.log.error('async delivery failed', { jobId: d.jobId, error: e })),
+    deliver(deps, d, ctl).catch((e) => deps.log.error('async delivery failed', { jobId: d.jobId, error: e })),
+    ctl,
   )
 }
 
-async function deliver(deps: Deps, d: FirstDelivery) {
+async function deliver(deps: Deps, d: FirstDelivery, ctl: AbortController) {
   const timeoutMs = deps.config.timeouts.asyncMs
   const cap = deps.config.bufferedBodyBytes
-  const ctl = new AbortController()
   const timer = setTimeout(() => ctl.abort(), timeoutMs)
   const timedOut = `The agent did not answer within ${timeoutMs} ms`
-  let outcome: Outcome | 'accepted'
+  const why = () => (ctl.signal.reason === STOPPED ? STOPPED : timedOut)
+  let outcome: DeliveryOutcome
   try {
     const sent = await deps.forward.send(
       d.hop,
@@ -62,18 +79,18 @@ async function deliver(deps: Deps, d: FirstDelivery) {
     if (!sent.ok) {
       const error =
         sent.kind === 'timeout' || sent.kind === 'aborted'
-          ? timedOut
+          ? why()
           : upstreamError(sent, 'bad_gateway').message
       outcome = { status: 'failed', error, httpStatus: null }
     } else {
       const res = sent.response
       if (res.status === 202) {
         await res.body?.cancel().catch(() => {})
-        outcome = 'accepted'
+        outcome = { status: 'accepted', httpStatus: 202 }
       } else {
         outcome = await outcomeOf(res, cap).catch(() => ({
           status: 'failed' as const,
-          error: ctl.signal.aborted ? timedOut : "The agent's answer broke off before its end",
+          error: ctl.signal.aborted ? why() : "The agent's answer broke off before its end",
           httpStatus: res.status,
         }))
       }
@@ -81,8 +98,7 @@ async function deliver(deps: Deps, d: FirstDelivery) {
   } finally {
     clearTimeout(timer)
   }
-  if (outcome === 'accepted') await noteAccepted(deps, d.jobId, 202)
-  else await finishJob(deps, d.jobId, outcome)
+  await deps.outcomes.record(d.jobId, outcome)
 }
 
 /** 2xx: completed with the body as result; anything else: failed, with an excerpt of the body. */

@@ -1,7 +1,8 @@
-import { and, eq, isNull, lt, or, sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { Database } from '../../db'
 import { WriteBatcher } from '../../db/batch'
 import type { Presence } from '../../db/schema/types'
+import { restore, writeTimes } from '../../db/touch'
 import type { Logger } from '../../lib/log'
 import type { EventBus } from '../events/bus'
 
@@ -108,19 +109,27 @@ export class Heartbeats {
     await this.flush()
   }
 
-  /** Writes the noted times; never moves a time backwards (a fresher write may have landed). */
+  /**
+   * Writes the noted times, in id order; never moves a time backwards (a fresher write may
+   * have landed). A batch that did not land (the database down, a conflict) is kept and
+   * written by the next flush: a heartbeat that was answered is never dropped while the
+   * process lives.
+   */
   async flush() {
     if (this.pending.size === 0) return
     const batch = this.pending
     this.pending = new Map()
     const { agents: a } = this.db.t
-    await this.db.tx(async (tx) => {
-      for (const [id, at] of batch) {
-        await tx
-          .update(a)
-          .set({ lastHeartbeatAt: at })
-          .where(and(eq(a.id, id), or(isNull(a.lastHeartbeatAt), lt(a.lastHeartbeatAt, at))))
-      }
-    })
+    try {
+      await writeTimes(this.db, a, a.lastHeartbeatAt, batch, true)
+    } catch (e) {
+      restore(this.pending, batch)
+      throw e
+    }
+  }
+
+  /** Heartbeat times answered but not written yet (a gauge: it grows while the database is down). */
+  get unwritten(): number {
+    return this.pending.size
   }
 }

@@ -1,5 +1,5 @@
-import { eq } from 'drizzle-orm'
 import type { Database } from '../../db'
+import { restore, writeTimes } from '../../db/touch'
 import type { Clock } from '../../lib/clock'
 import type { Logger } from '../../lib/log'
 
@@ -27,7 +27,7 @@ export class ActivityTracker {
     this.keys.set(keyId, this.clock.now())
   }
 
-  /** The freshest known activity, including touches not yet flushed. */
+  /** The freshest known activity, including touches not yet flushed (or whose flush failed). */
   lastActive(agentId: string): Date | undefined {
     return this.agents.get(agentId)
   }
@@ -51,9 +51,20 @@ export class ActivityTracker {
     this.agents = new Map()
     this.keys = new Map()
     const { agents: a, workspaceKeys: k } = this.db.t
-    await this.db.tx(async (tx) => {
-      for (const [id, at] of agents) await tx.update(a).set({ lastActiveAt: at }).where(eq(a.id, id))
-      for (const [id, at] of keys) await tx.update(k).set({ lastUsedAt: at }).where(eq(k.id, id))
-    })
+    // Each in id order (no deadlock with heartbeats or another instance); one that fails is
+    // kept for the next flush beside what was touched since.
+    try {
+      await writeTimes(this.db, a, a.lastActiveAt, agents, true)
+    } catch (e) {
+      restore(this.agents, agents)
+      restore(this.keys, keys)
+      throw e
+    }
+    try {
+      await writeTimes(this.db, k, k.lastUsedAt, keys, true)
+    } catch (e) {
+      restore(this.keys, keys)
+      throw e
+    }
   }
 }

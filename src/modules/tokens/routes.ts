@@ -15,6 +15,7 @@ export const tokenRoutes = (deps: Deps) =>
       ({ ctx, params, body }) => rotateToken({ ctx, input: { ...body, ...params } }),
       {
         asMember: true,
+        secretAnswer: true,
         params: AgentParams,
         body: RotateBody,
         parse: 'json',

@@ -41,7 +41,16 @@ export const WorkspaceList = z
 
 export const CreateKeyBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(100),
+    // No control characters (NUL above all: Postgres refuses it in text).
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .refine(
+        (v) => ![...v].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127),
+        'no control characters',
+      ),
     expiresInSeconds: z
       .number()
       .int()
@@ -56,6 +65,13 @@ export const CreatedKey = z
     apiKey: z.string().describe('The key (wk_…). Shown once.'),
   })
   .meta({ id: 'CreatedWorkspaceKey' })
+export const IssuedKey = z
+  .object({
+    workspace: Workspace,
+    key: WorkspaceKey,
+    apiKey: z.string().describe('The key (wk_…). Shown once.'),
+  })
+  .meta({ id: 'IssuedWorkspaceKey' })
 export const KeyList = z
   .object({ keys: z.array(WorkspaceKey), nextCursor: NextCursor })
   .meta({ id: 'WorkspaceKeyList' })

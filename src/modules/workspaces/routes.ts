@@ -10,12 +10,21 @@ import {
   CreatedWorkspace,
   CreateKeyBody,
   CreateWorkspaceBody,
+  IssuedKey,
   KeyList,
   RevokedKey,
   Workspace,
   WorkspaceList,
 } from './model'
-import { createKey, createWorkspace, getWorkspace, listKeys, listWorkspaces, revokeKey } from './service'
+import {
+  createKey,
+  createWorkspace,
+  getWorkspace,
+  issueWorkspaceKey,
+  listKeys,
+  listWorkspaces,
+  revokeKey,
+} from './service'
 
 export const workspaceRoutes = (deps: Deps) =>
   new Elysia({ prefix: '/api', tags: ['workspaces'] })
@@ -29,6 +38,7 @@ export const workspaceRoutes = (deps: Deps) =>
       },
       {
         asAdmin: true,
+        secretAnswer: true,
         body: CreateWorkspaceBody,
         parse: 'json',
         response: responses({ 201: CreatedWorkspace }, [400, 401, 403, 409]),
@@ -41,6 +51,28 @@ export const workspaceRoutes = (deps: Deps) =>
       response: responses({ 200: WorkspaceList }, [400, 401, 403]),
       detail: { operationId: 'listWorkspaces', summary: 'List workspaces (admin)' },
     })
+    .post(
+      '/workspaces/:id/keys',
+      ({ ctx, params, body, set }) => {
+        set.status = 201
+        return issueWorkspaceKey({
+          deps: ctx.deps,
+          actor: ctx.actor,
+          input: { workspaceId: params.id, ...body },
+        })
+      },
+      {
+        asAdmin: true,
+        params: IdParams,
+        body: CreateKeyBody,
+        parse: 'json',
+        response: responses({ 201: IssuedKey }, [400, 401, 403, 404]),
+        detail: {
+          summary: 'Issue a new key for an existing workspace (admin): the way back when its keys are lost',
+          operationId: 'issueWorkspaceKey',
+        },
+      },
+    )
     .get('/workspace', ({ ctx }) => getWorkspace({ ctx }), {
       asWorkspace: true,
       response: responses({ 200: Workspace }, [401, 403]),
@@ -54,6 +86,7 @@ export const workspaceRoutes = (deps: Deps) =>
       },
       {
         asWorkspace: true,
+        secretAnswer: true,
         body: CreateKeyBody,
         parse: 'json',
         response: responses({ 201: CreatedKey }, [400, 401, 403]),
@@ -77,6 +110,7 @@ export const workspaceRoutes = (deps: Deps) =>
     })
     .get('/workspace/webhook-secret', ({ ctx }) => getWebhookSecret({ ctx }), {
       asWorkspace: true,
+      secretAnswer: true,
       response: responses({ 200: WebhookSecret }, [401, 403]),
       detail: {
         operationId: 'getWebhookSecret',
@@ -88,6 +122,7 @@ export const workspaceRoutes = (deps: Deps) =>
     })
     .post('/workspace/webhook-secret/rotate', ({ ctx }) => rotateWebhookSecret({ ctx }), {
       asWorkspace: true,
+      secretAnswer: true,
       body: RotateSecretBody,
       parse: 'json',
       response: responses({ 200: WebhookSecret }, [400, 401, 403, 409]),

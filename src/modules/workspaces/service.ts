@@ -5,6 +5,7 @@ import { idCursor, page } from '../../lib/cursor'
 import { AppError, conflict, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { recordAudit } from '../audit/record'
+import { endSessionsOfKey } from '../sessions/service'
 import type { AdminActor, SystemActor, WorkspaceActor } from '../tokens/actor'
 import { displayPrefix, generateSecret, hashSecret } from '../tokens/format'
 
@@ -110,12 +111,47 @@ export async function createKey({
   ctx: Ctx<WorkspaceActor>
   input: { name: string; expiresInSeconds?: number | undefined }
 }) {
-  const { deps, actor } = ctx
+  return insertKey(ctx.deps, ctx.actor, ctx.actor.workspaceId, input)
+}
+
+/**
+ * A new key for an existing workspace, issued by the operator (admin route, or the CLI with
+ * database access): the way back in when every key of a workspace is lost. Old keys stay
+ * valid; revoke them with the new one.
+ */
+export async function issueWorkspaceKey({
+  deps,
+  actor,
+  input,
+}: {
+  deps: Deps
+  actor: AdminActor
+  input: { workspaceId?: string; workspaceName?: string; name: string; expiresInSeconds?: number | undefined }
+}) {
+  const { workspaces } = deps.db.t
+  const [row] = await deps.db.orm
+    .select()
+    .from(workspaces)
+    .where(
+      input.workspaceId !== undefined
+        ? eq(workspaces.id, input.workspaceId)
+        : eq(workspaces.name, input.workspaceName ?? ''),
+    )
+  if (!row) throw notFound('Workspace')
+  return { workspace: workspaceView(row), ...(await insertKey(deps, actor, row.id, input)) }
+}
+
+async function insertKey(
+  deps: Deps,
+  actor: WorkspaceActor | AdminActor,
+  workspaceId: string,
+  input: { name: string; expiresInSeconds?: number | undefined },
+) {
   const now = deps.clock.now()
   const apiKey = generateSecret('workspace')
   const row = {
     id: newId(),
-    workspaceId: actor.workspaceId,
+    workspaceId,
     name: input.name,
     prefix: displayPrefix(apiKey),
     hash: hashSecret(apiKey),
@@ -126,7 +162,7 @@ export async function createKey({
   await deps.db.tx(async (tx) => {
     await tx.insert(deps.db.t.workspaceKeys).values(row)
     await recordAudit(deps, tx, {
-      workspaceId: actor.workspaceId,
+      workspaceId,
       action: 'workspace_key_created',
       actor,
       metadata: {
@@ -183,6 +219,8 @@ export async function revokeKey({ ctx, input }: { ctx: Ctx<WorkspaceActor>; inpu
       )
     }
     await tx.update(k).set({ revokedAt: now }).where(eq(k.id, row.id))
+    // Console sessions act as the key they were opened with: they end with it.
+    await endSessionsOfKey(deps, tx, row.id)
     await recordAudit(deps, tx, {
       workspaceId: actor.workspaceId,
       action: 'workspace_key_revoked',

@@ -2,12 +2,14 @@ import type { Deps } from '../../deps'
 import { authenticate, presentedSecret } from '../../http/auth'
 import { limitByIp } from '../../http/request'
 import { AppError } from '../../lib/errors'
+import { recheckSession, sessionActor, sessionValueOf } from '../sessions/auth'
 import type { StreamCredential } from './hub'
 import { CLOSE } from './protocol'
 
 /**
  * The credential presented with the upgrade request: `Authorization`/`x-api-key` as on every
- * route, else `?token=`. Null when there is none (the client will send an auth frame).
+ * route, else `?token=`, else a console session cookie. Null when there is none (the client
+ * will send an auth frame).
  * A bad one throws the usual 401/403 before any socket exists.
  */
 export async function upgradeCredential(
@@ -27,6 +29,13 @@ export async function upgradeCredential(
       throw e
     })
     return { actor, secret: queryToken }
+  }
+  // The console's session cookie: the upgrade must come from our own page (a cross-site
+  // page's WebSocket would carry the cookie too), and the stream ends when the session does.
+  const session = await sessionActor(deps, request, { upgrade: true })
+  if (session) {
+    const value = sessionValueOf(deps, request)!
+    return { actor: session.actor, secret: '', recheck: () => recheckSession(deps, value) }
   }
   return null
 }

@@ -30,8 +30,11 @@ export async function handleFrame(deps: Deps, hub: LiveHub, socket: Raw, message
   if (frame.type === 'ping')
     return s.sendNow(controlFrame('pong', frame.id === undefined ? {} : { id: frame.id }))
   if (frame.type === 'auth') {
-    if (s.actor)
+    // Once only: a second auth frame sent before the first is checked (on Postgres the check
+    // takes a round trip) must not authenticate the socket twice and count its agent twice.
+    if (s.actor || s.authenticating)
       return s.sendNow(controlFrame('error', { code: 'invalid_frame', error: 'Already authenticated' }))
+    s.authenticating = true
     try {
       const actor = await resolveStreamToken(deps, frame.token)
       if (!s.closed) hub.authenticated(s, { actor, secret: frame.token }, frame.since, frame.types)

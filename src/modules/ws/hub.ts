@@ -10,7 +10,15 @@ import { type Raw, Session, type StreamActor } from './session'
 const FEED_PAGE = 1000
 const CATCH_UP_PAGE = 500
 
-export type StreamCredential = { actor: StreamActor; secret: string }
+/**
+ * What a socket authenticated with. `recheck` re-resolves a credential that is not a bearer
+ * secret (a console session); without it, `secret` is resolved again.
+ */
+export type StreamCredential = {
+  actor: StreamActor
+  secret: string
+  recheck?: () => Promise<StreamActor | null>
+}
 
 /**
  * Every live socket of this instance, and the one reader that feeds them.
@@ -45,6 +53,7 @@ export class LiveHub {
   private readonly unsubscribe: (() => void)[]
   private readonly framesSent
   private readonly closes
+  private readonly slow
 
   constructor(private readonly deps: Deps) {
     this.presence = new SocketPresence(deps)
@@ -57,6 +66,10 @@ export class LiveHub {
       'Event frames sent to WebSockets',
     )
     this.closes = deps.metrics.counter('switchboard_ws_closed_total', 'WebSockets closed, by close code')
+    this.slow = deps.metrics.counter(
+      'switchboard_ws_slow_consumers_total',
+      'Sockets that fell behind (closed with 4008 once their backlog drains)',
+    )
     deps.metrics.gauge('switchboard_ws_connections', 'Open WebSockets by credential kind', () => {
       const n = { workspace: 0, agent: 0, pending: 0 }
       for (const s of this.sessions) n[s.actor?.kind ?? 'pending']++
@@ -72,10 +85,14 @@ export class LiveHub {
       raw.close(CLOSE.goingAway, 'server shutting down')
       return
     }
-    const s = new Session(raw, {
-      maxBufferBytes: this.deps.config.live.maxBufferBytes,
-      onCommandDelivered: (id) => this.noteDelivered(id),
-    })
+    const s = new Session(
+      raw,
+      {
+        maxBufferBytes: this.deps.config.live.maxBufferBytes,
+        onCommandDelivered: (id) => this.noteDelivered(id),
+      },
+      () => this.slow.inc(),
+    )
     this.sockets.set(raw, s)
     this.sessions.add(s)
     this.startTimers()
@@ -93,13 +110,14 @@ export class LiveHub {
     return this.sockets.get(raw)
   }
 
-  /** The auth frame's credential was accepted. */
+  /** The auth frame's credential was accepted. A session is authenticated once. */
   authenticated(
     s: Session,
     credential: StreamCredential,
     since: number | undefined,
     types: string[] | undefined,
   ) {
+    if (s.actor) return
     s.started = this.begin(s, credential, since, types)
   }
 
@@ -152,6 +170,7 @@ export class LiveHub {
       if (s.authTimer) clearTimeout(s.authTimer)
       s.actor = c.actor
       s.secret = c.secret
+      s.recheck = c.recheck ?? null
       s.filter = typeFilter(types)
       addTo(this.byOwner, s.ownerId!, s)
       await this.init()
@@ -344,10 +363,10 @@ export class LiveHub {
 
   /** Closes the socket (4009) when its credential no longer resolves to the same owner. */
   private async revalidate(s: Session) {
-    if (!s.secret || s.closed) return
+    if ((!s.secret && !s.recheck) || s.closed) return
     let actor: Awaited<ReturnType<Deps['credentials']['resolve']>>
     try {
-      actor = await this.deps.credentials.resolve(s.secret)
+      actor = s.recheck ? await s.recheck() : await this.deps.credentials.resolve(s.secret!)
     } catch {
       return // the database is unreachable; the next keepalive tries again
     }

@@ -13,6 +13,8 @@ export type StreamActor = WorkspaceActor | AgentActor
 export class Session {
   actor: StreamActor | null = null
   secret: string | null = null
+  /** Set for a console session: how its credential is checked again. */
+  recheck: (() => Promise<StreamActor | null>) | null = null
   /** An auth frame is being checked: a second one is refused. */
   authenticating = false
   cursor = 0
@@ -32,13 +34,18 @@ export class Session {
   /** In the hub's list of sockets to flush after a read. */
   queued = false
   private drainWaiters: (() => void)[] = []
+  /** A slow consumer's close, sent once its backlog drains. */
+  private afterDrain: (() => void) | null = null
 
   constructor(
     readonly raw: Raw,
     private readonly opts: {
       maxBufferBytes: number
       onCommandDelivered: (commandId: string) => void
+      /** How long a slow consumer's close may wait for its backlog to drain. */
+      slowCloseWaitMs?: number
     },
+    private readonly onSlow?: () => void,
   ) {}
 
   get agentId(): string | null {
@@ -109,6 +116,30 @@ export class Session {
     } catch {}
   }
 
+  /**
+   * Closes a consumer that fell behind with 4008. Its close frame would sit behind the data it
+   * has not read, and the transport ends a socket whose close is not answered within ~16 s,
+   * discarding both: a client stalled that long would see 1006 and not know to resume. So
+   * nothing more is sent, and the close frame goes out once the backlog has drained (the
+   * client is reading again), or after `maxWaitMs` for a client that never comes back.
+   */
+  closeSlow(maxWaitMs: number) {
+    if (this.closed) return
+    this.closed = true
+    this.onSlow?.()
+    const reason = 'slow consumer: resume with ?since=<last id>'
+    const finish = () => {
+      clearTimeout(timer)
+      this.afterDrain = null
+      try {
+        this.raw.close(4008, reason)
+      } catch {}
+    }
+    const timer = setTimeout(finish, maxWaitMs)
+    if (this.raw.getBufferedAmount() === 0) finish()
+    else this.afterDrain = finish
+  }
+
   /** Resolves when the socket drains (or after `ms`, or when it closes). */
   waitDrain(ms: number): Promise<void> {
     if (this.closed) return Promise.resolve()
@@ -122,6 +153,7 @@ export class Session {
   }
 
   wakeDrainWaiters() {
+    this.afterDrain?.()
     const waiters = this.drainWaiters
     this.drainWaiters = []
     for (const w of waiters) w()
@@ -130,7 +162,7 @@ export class Session {
   private checkBuffer(dropped: boolean) {
     // A dropped frame (Bun's own limit) would be a gap: the client must resume instead.
     if (dropped || this.raw.getBufferedAmount() > this.opts.maxBufferBytes) {
-      this.close(4008, 'slow consumer: resume with ?since=<last id>')
+      this.closeSlow(this.opts.slowCloseWaitMs ?? 120_000)
     }
   }
 }

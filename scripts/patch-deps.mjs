@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// Applies the project's fixes to installed dependencies (run by `npm install` as postinstall,
+// so `npm ci`, the Dockerfile and `npm run build` all bundle the fixed code). Each fix is a
+// pair of exact texts: the original is replaced once, a file already fixed is left alone, and
+// a file holding neither (a new upstream version) fails the install, so a fix is never
+// silently lost. See docs/adr/0007-postgres-driver-patch.md.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+/**
+ * postgres 3.4.9 (porsager/postgres#1066, #1154, #1208; fixes in #1168/#1209 unmerged):
+ * - `nextWrite` runs from a setImmediate after `closed()` nulled the socket and throws an
+ *   uncaught TypeError that ends the process. Guarded: the pending queries are rejected with
+ *   CONNECTION_CLOSED instead, which callers can catch.
+ * - `closed()` and `terminate()` clear the write timer without nulling it (and keep the
+ *   buffered chunk), so the reconnected socket's first small write is never flushed and the
+ *   connection hangs until its connect timeout. Both now reset the timer and the chunk.
+ */
+const postgresFixes = [
+  {
+    from: 'function nextWrite(fn) {\n    const x = socket.write(chunk, fn)',
+    to:
+      'function nextWrite(fn) {\n' +
+      '    if (!socket) { // switchboard patch: the socket closed before this write ran\n' +
+      '      nextWriteTimer !== null && clearImmediate(nextWriteTimer)\n' +
+      '      chunk = nextWriteTimer = null\n' +
+      "      error(Errors.connection('CONNECTION_CLOSED', options))\n" +
+      '      return false\n' +
+      '    }\n' +
+      '    const x = socket.write(chunk, fn)',
+  },
+  {
+    from: '    clearImmediate(nextWriteTimer)\n    if (socket) {',
+    to: '    clearImmediate(nextWriteTimer), nextWriteTimer = chunk = null // switchboard patch\n    if (socket) {',
+  },
+  {
+    from: '    clearImmediate(nextWriteTimer)\n    socket.removeListener',
+    to: '    clearImmediate(nextWriteTimer), nextWriteTimer = chunk = null // switchboard patch\n    socket.removeListener',
+  },
+]
+
+const targets = [
+  { pkg: 'postgres', version: '3.4.9', files: ['src/connection.js', 'cjs/src/connection.js', 'cf/src/connection.js'], fixes: postgresFixes },
+]
+
+let failed = false
+for (const t of targets) {
+  const dir = join(root, 'node_modules', t.pkg)
+  if (!existsSync(dir)) continue
+  const version = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version
+  if (version !== t.version) {
+    console.error(`patch-deps: ${t.pkg} is ${version}, the fixes are for ${t.version}: check them against it`)
+    failed = true
+    continue
+  }
+  for (const file of t.files) {
+    const path = join(dir, file)
+    let text = readFileSync(path, 'utf8')
+    let changed = false
+    for (const f of t.fixes) {
+      if (text.includes(f.to)) continue
+      if (!text.includes(f.from)) {
+        console.error(`patch-deps: ${t.pkg}/${file}: the text to fix was not found`)
+        failed = true
+        continue
+      }
+      text = text.replace(f.from, f.to)
+      changed = true
+    }
+    if (changed) {
+      writeFileSync(path, text)
+      console.log(`patch-deps: fixed ${t.pkg}/${file}`)
+    }
+  }
+}
+process.exit(failed ? 1 : 0)
