@@ -48,9 +48,12 @@ describe('console session on a live server', () => {
     }
     expect(statuses[0]).toBe(401)
     expect(statuses).toContain(429)
-    // The bucket is empty now: only a request that is counted can be refused.
-    const relay = await fetch(`${live.base}/relay/agt-nothere1/mcp`, { headers: { cookie } })
-    expect(relay.status).toBe(429)
+    // The relays count per IP on a bucket of their own (before any lookup): a cookie changes nothing.
+    live.deps.limits.relayIp = new RateLimiter(0.01, 3)
+    const relayed: number[] = []
+    for (let i = 0; i < 4; i++)
+      relayed.push((await fetch(`${live.base}/relay/agt-nothere1/mcp`, { headers: { cookie } })).status)
+    expect(relayed).toEqual([404, 404, 404, 429])
   })
 
   test('failed sign-ins count against the client address: guessing soon gets 429', async () => {
