@@ -113,6 +113,8 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_OUTBOX_LEASE_SECONDS: seconds(60, 2, 3600),
   SWITCHBOARD_RATE_LIMIT_TRIGGER_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(10),
   SWITCHBOARD_RATE_LIMIT_TRIGGER_BURST: z.coerce.number().int().min(1).max(1_000_000).default(50),
+  SWITCHBOARD_RATE_LIMIT_HOOK_IP_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
+  SWITCHBOARD_RATE_LIMIT_HOOK_IP_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
   SWITCHBOARD_RATE_LIMIT_PROXY_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(100),
   SWITCHBOARD_RATE_LIMIT_PROXY_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
   SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
@@ -186,6 +188,8 @@ export type Config = {
     relayAgent: { perSecond: number; burst: number }
     /** Per webhook trigger, on calls that passed verification. */
     trigger: { perSecond: number; burst: number }
+    /** Per client IP on `POST /hooks/{id}`, before anything is looked up. */
+    hookIp: { perSecond: number; burst: number }
   }
   /** Console sign-ins: ended after `idleMs` without a request, and `maxMs` after sign-in at the latest. */
   sessions: { idleMs: number; maxMs: number }
@@ -314,6 +318,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       trigger: {
         perSecond: e.SWITCHBOARD_RATE_LIMIT_TRIGGER_PER_SECOND,
         burst: e.SWITCHBOARD_RATE_LIMIT_TRIGGER_BURST,
+      },
+      hookIp: {
+        perSecond: e.SWITCHBOARD_RATE_LIMIT_HOOK_IP_PER_SECOND,
+        burst: e.SWITCHBOARD_RATE_LIMIT_HOOK_IP_BURST,
       },
       relayIp: {
         perSecond: e.SWITCHBOARD_RATE_LIMIT_RELAY_IP_PER_SECOND,
