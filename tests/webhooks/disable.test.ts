@@ -143,4 +143,35 @@ describe('disabling a failing webhook', () => {
     await h.deps.callbacks.flush()
     expect(hooks.at('/manual').map((x) => x.frame.type)).toEqual(['webhook.test'])
   })
+
+  test('once the endpoint answers again, the waiting backlog goes at once, oldest first', async () => {
+    healthy = false
+    const a = await hooked('backlog')
+    await poke(a)
+    await poke(a)
+    const waiting = await rowsOf(a)
+    expect(waiting.map((r) => [r.status, r.attempts])).toEqual([
+      ['pending', 1],
+      ['pending', 1],
+    ])
+    // Their retries are hours away; a new event is due now.
+    await h.deps.db.write(() =>
+      h.deps.db.orm
+        .update(d)
+        .set({ nextAttemptAt: new Date(clock.now().getTime() + 10 * 3600_000) })
+        .where(eq(d.agentId, a.id)),
+    )
+    healthy = true
+    const seen = hooks.at('/backlog').length
+    await poke(a)
+    await h.deps.callbacks.flush()
+    const rows = await rowsOf(a)
+    expect(rows.every((r) => r.status === 'delivered')).toBe(true)
+    const order = hooks
+      .at('/backlog')
+      .slice(seen)
+      .map((x) => x.frame.id)
+    const [older1, older2] = waiting.map((r) => r.eventId)
+    expect(order.slice(1)).toEqual([older1, older2])
+  })
 })

@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, isNull } from 'drizzle-orm'
+import { and, eq, gt, isNotNull, isNull, lte, or } from 'drizzle-orm'
 import type { Orm } from '../../db'
 import type { DeliveryStatus, WebhookDisabledReason } from '../../db/schema/types'
 import type { Deps } from '../../deps'
@@ -20,6 +20,26 @@ export async function endPendingDeliveries(
     .update(d)
     .set({ status: 'failed', nextAttemptAt: null, lockedUntil: null, lastError: why, finishedAt: now })
     .where(and(eq(d.agentId, agentId), eq(d.status, 'pending')))
+}
+
+/**
+ * The endpoint answers again: the agent's deliveries still waiting for their retry are due now,
+ * so the backlog drains at once, oldest event first, instead of each waiting out its own backoff.
+ */
+async function sendBacklogNow(deps: Pick<Deps, 'db' | 'clock'>, tx: Orm, agentId: string) {
+  const d = deps.db.t.webhookDeliveries
+  const now = deps.clock.now()
+  await tx
+    .update(d)
+    .set({ nextAttemptAt: now })
+    .where(
+      and(
+        eq(d.agentId, agentId),
+        eq(d.status, 'pending'),
+        gt(d.nextAttemptAt, now),
+        or(isNull(d.lockedUntil), lte(d.lockedUntil, now)),
+      ),
+    )
 }
 
 /**
@@ -94,6 +114,7 @@ export async function noteWebhookOutcome(
       .update(w)
       .set({ failingSince: null, updatedAt: now })
       .where(and(eq(w.agentId, claimed.agentId), isNotNull(w.failingSince)))
+    await sendBacklogNow(deps, tx, claimed.agentId)
     return
   }
   await tx
