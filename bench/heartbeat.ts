@@ -1,76 +1,39 @@
 /**
- * npm run bench:heartbeat — heartbeats/s and p50/p99 at 64 connections on SQLite and on
- * Postgres, beside a bare Elysia route measured in the same run; idle RSS of the compiled
- * binary; the cost of resolving a token (cached and uncached).
+ * npm run bench:heartbeat — the agent hot paths of the compiled binary beside its own
+ * `/healthz` (the same process, the same request plumbing, no work): heartbeats and
+ * `GET /api/agents/me` from 256 agents at 64 connections, on SQLite and on Postgres, in
+ * alternating rounds (see lib.ts). Then the cost of resolving a token (cached and uncached)
+ * and the binary's idle RSS.
  */
 import { join } from 'node:path'
 import { loadConfig } from '../src/config'
 import { createWorkspace } from '../src/modules/workspaces/service'
 import { buildDeps } from '../src/server'
-import { ensureTool, fmt, root, rssMb, sh, startProcess, tmp, type WrkResult, wrk } from './lib'
+import {
+  build,
+  ensureTool,
+  fmt,
+  fmtSpread,
+  loadAverage,
+  medianOf,
+  pgDatabase,
+  ROUNDS,
+  ratios,
+  rounds,
+  rssMb,
+  SECONDS,
+  seedAgents,
+  startSwitchboard,
+  tmp,
+} from './lib'
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const CONNECTIONS = 64
-const ADMIN = 'bench-admin-token-0123456789abcdef0123456789'
-const PG_ADMIN = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
-async function freePort() {
-  const s = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
-  const port = s.port
-  s.stop(true)
-  return port
-}
-
-async function waitHealthy(url: string) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return
-    } catch {}
-    await Bun.sleep(50)
-  }
-  throw new Error(`${url} never became healthy`)
-}
-
-/** Starts Switchboard in its own process, logging at info level to /dev/null. */
-async function startSwitchboard(
-  env: Record<string, string>,
-  cmd = [process.execPath, 'src/main.ts', 'serve'],
-) {
-  const port = await freePort()
-  const proc = Bun.spawn(cmd, {
-    cwd: root,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', SWITCHBOARD_ADMIN_TOKEN: ADMIN, ...env },
-    stdout: Bun.file('/dev/null'),
-    stderr: 'inherit',
-  })
-  const url = `http://127.0.0.1:${port}`
-  await waitHealthy(url)
-  return { proc, url }
-}
-
-async function seedAgents(url: string, n: number) {
-  const ws = await fetch(`${url}/api/workspaces`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: `bench-${Date.now()}` }),
-  }).then((r) => r.json() as Promise<{ apiKey: string }>)
-  const agents: { id: string; token: string }[] = []
-  for (let i = 0; i < n; i++) {
-    const r = (await fetch(`${url}/api/agents`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ws.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: `bench-${i}` }),
-    }).then((r) => r.json())) as { agent: { id: string }; token: string }
-    agents.push({ id: r.agent.id, token: r.token })
-  }
-  return agents
-}
+const agentTable = (agents: { id: string; token: string }[]) =>
+  `local agents = {\n${agents.map((a) => `{"${a.id}","${a.token}"}`).join(',\n')}\n}\nlocal i = 0\n`
 
 function heartbeatScript(agents: { id: string; token: string }[]) {
-  const rows = agents.map((a) => `{"${a.id}","${a.token}"}`).join(',\n')
-  return `local agents = {\n${rows}\n}
-local i = 0
-request = function()
+  return `${agentTable(agents)}request = function()
   i = i + 1
   local a = agents[(i % #agents) + 1]
   return wrk.format("POST", "/api/agents/" .. a[1] .. "/heartbeat",
@@ -78,45 +41,34 @@ request = function()
 end`
 }
 
-async function measureHeartbeat(env: Record<string, string>): Promise<WrkResult> {
+function meScript(agents: { id: string; token: string }[]) {
+  return `${agentTable(agents)}request = function()
+  i = i + 1
+  return wrk.format("GET", "/api/agents/me", { ["Authorization"] = "Bearer " .. agents[(i % #agents) + 1][2] })
+end`
+}
+
+/** One database: /healthz, heartbeats and /me of one binary, alternating. */
+async function measure(label: string, env: Record<string, string>) {
   const sb = await startSwitchboard(env)
   try {
-    const script = heartbeatScript(await seedAgents(sb.url, 256))
-    await wrk(sb.url, { connections: CONNECTIONS, seconds: 2, script })
-    return await wrk(sb.url, { connections: CONNECTIONS, seconds: SECONDS, script })
+    const { agents } = await seedAgents(sb, 256)
+    const pids = [sb.proc.pid]
+    console.log(`\n${label}: ${CONNECTIONS} connections, ${SECONDS} s a run, ${ROUNDS} rounds`)
+    const runs = await rounds(
+      [
+        { name: 'GET /healthz', url: sb.url, script: 'wrk.path = "/healthz"', pids },
+        { name: 'POST …/heartbeat', url: sb.url, script: heartbeatScript(agents), pids },
+        { name: 'GET /api/agents/me', url: sb.url, script: meScript(agents), pids },
+      ],
+      CONNECTIONS,
+    )
+    for (const [name, r] of Object.entries(runs))
+      console.log(`  median  ${name.padEnd(28)} ${fmt(medianOf(r))}`)
+    return runs
   } finally {
-    sb.proc.kill('SIGTERM')
-    await sb.proc.exited
+    await sb.stop()
   }
-}
-
-async function measureBare(): Promise<WrkResult> {
-  const port = await freePort()
-  const { proc } = await startProcess([process.execPath, 'bench/bare.ts'], {
-    env: { PORT: String(port) },
-    ready: /listening/,
-  })
-  try {
-    const script = heartbeatScript([{ id: crypto.randomUUID(), token: 'x' }])
-    const url = `http://127.0.0.1:${port}`
-    await wrk(url, { connections: CONNECTIONS, seconds: 2, script })
-    return await wrk(url, { connections: CONNECTIONS, seconds: SECONDS, script })
-  } finally {
-    proc.kill()
-  }
-}
-
-async function idleRss() {
-  await sh(['npm', 'run', 'build'])
-  const dir = tmp()
-  const sb = await startSwitchboard({ DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}` }, [
-    join(root, 'dist/switchboard'),
-  ])
-  await Bun.sleep(1000)
-  const rss = rssMb(sb.proc.pid)
-  sb.proc.kill('SIGTERM')
-  await sb.proc.exited
-  return rss
 }
 
 async function tokenResolution() {
@@ -143,35 +95,50 @@ async function tokenResolution() {
   return { cached, uncached, rejected }
 }
 
-async function pgAvailable() {
-  return (
-    (await sh(['pg_isready', '-h', '127.0.0.1', '-q'], { quiet: true }).catch(() => ({ code: 1 }))).code === 0
-  )
+async function idleRss() {
+  const sb = await startSwitchboard({ DATABASE_URL: `sqlite:${join(tmp(), 'db.sqlite')}` })
+  await Bun.sleep(2000)
+  const rss = rssMb(sb.proc.pid)
+  await sb.stop()
+  return rss
 }
 
 await ensureTool('wrk')
-console.log(`heartbeat benchmark: ${CONNECTIONS} connections, ${SECONDS}s each, wrk -t2\n`)
-const bare = await measureBare()
-console.log(`bare Elysia route         ${fmt(bare)}`)
-const sqlite = await measureHeartbeat({ DATABASE_URL: `sqlite:${join(tmp(), 'db.sqlite')}` })
-console.log(`heartbeat on SQLite       ${fmt(sqlite)}   ratio ${(sqlite.rps / bare.rps).toFixed(2)}× bare`)
-if (await pgAvailable()) {
-  const db = `switchboard_bench_${Date.now()}`
-  await sh(['psql', PG_ADMIN, '-qc', `CREATE DATABASE ${db}`])
+await build()
+console.log(`heartbeat benchmark of dist/switchboard; load average ${loadAverage()}`)
+const sqlite = await measure('SQLite', { DATABASE_URL: `sqlite:${join(tmp(), 'db.sqlite')}` })
+const pgDb = await pgDatabase('sb_bench_hb')
+let pg: Awaited<ReturnType<typeof measure>> | null = null
+if (pgDb) {
   try {
-    const pg = await measureHeartbeat({
-      DATABASE_URL: PG_ADMIN.replace(/\/[^/]*$/, `/${db}`),
-      SWITCHBOARD_MASTER_KEY: 'b'.repeat(64),
-    })
-    console.log(`heartbeat on Postgres     ${fmt(pg)}   ratio ${(pg.rps / bare.rps).toFixed(2)}× bare`)
+    pg = await measure('Postgres', { DATABASE_URL: pgDb.url, SWITCHBOARD_MASTER_KEY: 'b'.repeat(64) })
   } finally {
-    await sh(['psql', PG_ADMIN, '-qc', `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`], { quiet: true })
+    await pgDb.drop()
   }
-} else console.log('heartbeat on Postgres     skipped (no Postgres on 127.0.0.1:5432)')
+} else console.log('\nPostgres: skipped (no Postgres on 127.0.0.1:5432)')
 
 const tok = await tokenResolution()
 console.log(
-  `\ntoken resolution          cached ${tok.cached.toFixed(2)} µs  uncached ${tok.uncached.toFixed(1)} µs  bad checksum ${tok.rejected.toFixed(2)} µs`,
+  `\ntoken resolution   cached ${tok.cached.toFixed(2)} µs  uncached ${tok.uncached.toFixed(1)} µs  bad checksum ${tok.rejected.toFixed(2)} µs`,
 )
-console.log(`idle RSS of the binary    ${(await idleRss()).toFixed(1)} MB (goal < 100 MB)`)
-console.log(`\ngoal: heartbeat on SQLite ≥ 0.5× bare → ${(sqlite.rps / bare.rps).toFixed(2)}×`)
+const rss = await idleRss()
+console.log(`idle RSS of the binary   ${rss.toFixed(1)} MB (goal < 100 MB)`)
+
+const line = (runs: NonNullable<typeof pg>, a: string, goal: number, what: string) => {
+  const rps = ratios(runs, a, 'GET /healthz')
+  const cpu = ratios(runs, 'GET /healthz', a, (r) => r.cpuUs)
+  const met = [...rps].sort((x, y) => x - y)[Math.floor(rps.length / 2)]! >= goal
+  console.log(
+    `  ${what.padEnd(34)} ${fmtSpread(rps)}× /healthz req/s (goal ≥ ${goal}) ${met ? 'met' : 'NOT met'}; ` +
+      `by CPU per request ${fmtSpread(cpu)}×`,
+  )
+}
+console.log(`\ngoals (median of ${ROUNDS} rounds, range in brackets; load average now ${loadAverage()})`)
+line(sqlite, 'POST …/heartbeat', 0.8, 'heartbeat on SQLite')
+if (pg) line(pg, 'POST …/heartbeat', 0.5, 'heartbeat on Postgres')
+line(sqlite, 'GET /api/agents/me', 0.5, '/api/agents/me on SQLite')
+if (pg) line(pg, 'GET /api/agents/me', 0.5, '/api/agents/me on Postgres')
+console.log(
+  `  idle RSS                           ${rss.toFixed(1)} MB (goal < 100 MB) ${rss < 100 ? 'met' : 'NOT met'}`,
+)
+process.exit(0)

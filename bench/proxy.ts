@@ -1,33 +1,38 @@
 /**
- * npm run bench:proxy — the sync lane beside the alternatives, measured in one run with wrk
- * against a local upstream: direct; nginx proxy_pass; a bare Bun.serve→fetch hop (buffered
- * and streaming); the sync lane with auth, connection resolution, credential injection and
- * rate limiting on. req/s and p50/p99 at 10 and 64 connections, ratios, and RSS after
- * 10,000 upstream timeouts.
+ * npm run bench:proxy — the sync lane and the OpenAI relay of the compiled binary beside the
+ * alternatives, against one local upstream (a small JSON answer), with wrk: direct; nginx
+ * proxy_pass (1 worker, keepalive); a bare Bun.serve→fetch hop (buffered and streaming); the
+ * sync lane with auth, connection resolution, credential injection and rate limiting on; the
+ * OpenAI relay (no token, per-IP and per-agent limits on). At 10 and 64 connections, in
+ * alternating rounds (lib.ts); the ratios are taken within each round. Then the time to first
+ * byte of a streamed answer through the relay and through the bare hop, and RSS after 10,000
+ * upstream timeouts.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ensureTool, fmt, root, rssMb, sh, startProcess, tmp, type WrkResult, wrk } from './lib'
+import {
+  ADMIN,
+  build,
+  type Contender,
+  ensureTool,
+  fmt,
+  fmtSpread,
+  freePort,
+  loadAverage,
+  medianOf,
+  ROUNDS,
+  ratios,
+  rounds,
+  rssMb,
+  SECONDS,
+  sh,
+  spread,
+  startBun,
+  startSwitchboard,
+  tmp,
+} from './lib'
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
-const ADMIN = 'bench-admin-token-0123456789abcdef0123456789'
-const BODY = '{"message":"hello from the benchmark"}'
-
-async function freePort() {
-  const s = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
-  const port = s.port
-  s.stop(true)
-  return port
-}
-
-async function startBun(script: string, env: Record<string, string>) {
-  const port = await freePort()
-  const { proc } = await startProcess([process.execPath, script], {
-    env: { PORT: String(port), ...env },
-    ready: /listening/,
-  })
-  return { proc, url: `http://127.0.0.1:${port}` }
-}
+const BODY = '{"model":"bench","messages":[{"role":"user","content":"hello"}]}'
 
 async function startNginx(upstreamPort: number) {
   await ensureTool('nginx', 'nginx-light')
@@ -60,57 +65,42 @@ http {
   const nginx = Bun.which('nginx') ?? '/usr/sbin/nginx'
   await sh([nginx, '-c', conf, '-p', dir])
   await Bun.sleep(200)
+  const master = Number(readFileSync(join(dir, 'nginx.pid'), 'utf8').trim())
+  const workers = (await sh(['pgrep', '-P', String(master)])).out.trim().split('\n').map(Number)
   return {
     url: `http://127.0.0.1:${port}`,
+    pids: workers,
     stop: () => sh([nginx, '-c', conf, '-p', dir, '-s', 'stop'], { quiet: true }),
   }
 }
 
-async function startSwitchboard(upstreamUrl: string, env: Record<string, string> = {}) {
-  const port = await freePort()
-  const proc = Bun.spawn([process.execPath, 'src/main.ts', 'serve'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: `sqlite:${join(tmp(), 'db.sqlite')}`,
-      SWITCHBOARD_ADMIN_TOKEN: ADMIN,
-      SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8',
-      // On, but high enough that the benchmark measures the limiter's cost, not its refusals.
-      SWITCHBOARD_RATE_LIMIT_PROXY_PER_SECOND: '1000000',
-      SWITCHBOARD_RATE_LIMIT_PROXY_BURST: '1000000',
-      ...env,
-    },
-    stdout: Bun.file('/dev/null'),
-    stderr: 'inherit',
-  })
-  const url = `http://127.0.0.1:${port}`
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break
-    } catch {}
-    await Bun.sleep(50)
-  }
-  const post = async (path: string, token: string, body: unknown) =>
-    (await fetch(`${url}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    }).then((r) => r.json())) as any
-  const ws = await post('/api/workspaces', ADMIN, { name: 'bench' })
-  const caller = await post('/api/agents', ws.apiKey, { name: 'caller' })
-  const target = await post('/api/agents', ws.apiKey, {
+/** Switchboard with a caller, a target on the upstream and a connection; a relayed OpenAI agent. */
+async function startLane(upstreamUrl: string, env: Record<string, string> = {}) {
+  const sb = await startSwitchboard({ DATABASE_URL: `sqlite:${join(tmp(), 'db.sqlite')}`, ...env })
+  const ws = await sb.post('/api/workspaces', ADMIN, { name: 'bench' })
+  const caller = await sb.post('/api/agents', ws.apiKey, { name: 'caller' })
+  const target = await sb.post('/api/agents', ws.apiKey, {
     name: 'target',
     endpointUrl: upstreamUrl,
     endpointCredential: 'upstream-api-key-0123456789',
   })
-  const conn = await post('/api/connections', ws.apiKey, {
+  const conn = await sb.post('/api/connections', ws.apiKey, {
     agentId: caller.agent.id,
     targetAgentId: target.agent.id,
     type: 'private',
   })
-  return { proc, url, path: `/api/proxy/${conn.id}`, token: caller.token as string }
+  const llm = await sb.post('/api/agents', ws.apiKey, {
+    name: 'llm',
+    endpointCredential: 'sk-upstream-0123456789',
+    externalInvocation: true,
+    protocols: { openai: { enabled: true, url: upstreamUrl.replace(/\/$/, '') } },
+  })
+  return {
+    ...sb,
+    path: `/api/proxy/${conn.id}`,
+    token: caller.token as string,
+    relayPath: `/relay/${llm.agent.permanentId}/openai/v1/chat/completions`,
+  }
 }
 
 const postScript = (path: string, token?: string) => `wrk.method = "POST"
@@ -119,55 +109,81 @@ wrk.headers["Content-Type"] = "application/json"
 ${token ? `wrk.headers["Authorization"] = "Bearer ${token}"` : ''}
 wrk.path = "${path}"`
 
-async function measure(url: string, script: string, connections: number): Promise<WrkResult> {
-  await wrk(url, { connections, seconds: 2, script })
-  return wrk(url, { connections, seconds: SECONDS, script })
+/** Time to first byte of a streamed answer, one request at a time: median and p99 in ms. */
+async function ttfb(url: string, n = 300) {
+  const times: number[] = []
+  for (let i = 0; i < n + 20; i++) {
+    const t = performance.now()
+    const res = await fetch(url, { method: 'POST', body: '{"stream":true}' })
+    const reader = res.body!.getReader()
+    await reader.read()
+    if (i >= 20) times.push(performance.now() - t)
+    await reader.cancel()
+  }
+  times.sort((a, b) => a - b)
+  return { p50: times[Math.floor(n / 2)]!, p99: times[Math.floor(n * 0.99)]! }
 }
 
 await ensureTool('wrk')
-const up = await startBun('bench/upstream.ts', {})
-const nginx = await startNginx(Number(new URL(up.url).port))
+await build()
+console.log(`proxy benchmark of dist/switchboard; load average ${loadAverage()}`)
+const up = await startBun('bench/upstream.ts')
+const nginx = await startNginx(up.port)
 const hopBuffer = await startBun('bench/hop.ts', { UPSTREAM: `${up.url}/`, HOP_MODE: 'buffer' })
 const hopStream = await startBun('bench/hop.ts', { UPSTREAM: `${up.url}/`, HOP_MODE: 'stream' })
-const sb = await startSwitchboard(`${up.url}/`)
+const sb = await startLane(`${up.url}/`)
 
-const rows: Record<string, Record<number, WrkResult>> = {}
+const results: Record<number, Awaited<ReturnType<typeof rounds>>> = {}
 try {
   for (const c of [10, 64]) {
-    console.log(`\n${c} connections, ${SECONDS}s each (wrk -t2), POST ${BODY.length}-byte JSON`)
-    const run = async (name: string, url: string, script: string) => {
-      const r = await measure(url, script, c)
-      rows[name] ??= {}
-      rows[name][c] = r
-      console.log(`  ${name.padEnd(22)} ${fmt(r)}`)
-    }
-    await run('direct', up.url, postScript('/'))
-    await run('nginx proxy_pass', nginx.url, postScript('/'))
-    await run('bare hop (buffered)', hopBuffer.url, postScript('/'))
-    await run('bare hop (streaming)', hopStream.url, postScript('/'))
-    await run('sync lane', sb.url, postScript(sb.path, sb.token))
+    console.log(`\n${c} connections, ${SECONDS} s a run, ${ROUNDS} rounds, POST ${BODY.length}-byte JSON`)
+    const contenders: Contender[] = [
+      { name: 'direct', url: up.url, script: postScript('/'), pids: [up.proc.pid] },
+      { name: 'nginx proxy_pass', url: nginx.url, script: postScript('/'), pids: nginx.pids },
+      {
+        name: 'bare hop (buffered)',
+        url: hopBuffer.url,
+        script: postScript('/'),
+        pids: [hopBuffer.proc.pid],
+      },
+      {
+        name: 'bare hop (streaming)',
+        url: hopStream.url,
+        script: postScript('/'),
+        pids: [hopStream.proc.pid],
+      },
+      { name: 'sync lane', url: sb.url, script: postScript(sb.path, sb.token), pids: [sb.proc.pid] },
+      { name: 'OpenAI relay', url: sb.url, script: postScript(sb.relayPath), pids: [sb.proc.pid] },
+    ]
+    results[c] = await rounds(contenders, c)
+    for (const [name, r] of Object.entries(results[c]!))
+      console.log(`  median  ${name.padEnd(28)} ${fmt(medianOf(r))}`)
   }
-  const lane = rows['sync lane']!
-  console.log('\nratios (sync lane ÷ …)')
-  for (const c of [10, 64]) {
-    const r = (name: string) => (lane[c]!.rps / rows[name]![c]!.rps).toFixed(2)
-    console.log(
-      `  ${c} conns: ÷ nginx ${r('nginx proxy_pass')}   ÷ bare buffered hop ${r('bare hop (buffered)')}   ÷ bare streaming hop ${r('bare hop (streaming)')}`,
-    )
-  }
-  const d10 = rows.direct![10]!
-  console.log(
-    `  added latency over direct at 10 conns: p50 ${(lane[10]!.p50 - d10.p50).toFixed(2)} ms, p99 ${(lane[10]!.p99 - d10.p99).toFixed(2)} ms`,
-  )
 } finally {
-  sb.proc.kill('SIGTERM')
   hopBuffer.proc.kill()
-  hopStream.proc.kill()
   await nginx.stop()
 }
 
+// Streamed answers: what the relay adds to the time to the first event.
+const sseUp = await startBun('bench/upstream.ts', { UPSTREAM_MODE: 'sse' })
+const sseHop = await startBun('bench/hop.ts', { UPSTREAM: `${sseUp.url}/`, HOP_MODE: 'stream' })
+const sseSb = await startLane(`${sseUp.url}/`)
+const ttfbRuns = { direct: [] as number[], hop: [] as number[], relay: [] as number[] }
+try {
+  for (let r = 0; r < ROUNDS; r++) {
+    ttfbRuns.direct.push((await ttfb(`${sseUp.url}/`)).p50)
+    ttfbRuns.hop.push((await ttfb(`${sseHop.url}/`)).p50)
+    ttfbRuns.relay.push((await ttfb(`${sseSb.url}${sseSb.relayPath}`)).p50)
+  }
+} finally {
+  sseHop.proc.kill()
+  await sseSb.stop()
+  sseUp.proc.kill()
+}
+
 // Memory after 10,000 upstream timeouts: the aborted requests must not leave anything behind.
-const tsb = await startSwitchboard(`${up.url}/hang`, { SWITCHBOARD_SYNC_TIMEOUT_MS: '200' })
+const tsb = await startLane(`${up.url}/hang`, { SWITCHBOARD_SYNC_TIMEOUT_MS: '200' })
+let rssLine = ''
 try {
   const call = () =>
     fetch(`${tsb.url}${tsb.path}`, {
@@ -191,10 +207,54 @@ try {
   )
   await Bun.sleep(5000)
   const after = rssMb(tsb.proc.pid)
-  console.log(
-    `\nRSS after 10,000 upstream timeouts: ${baseline.toFixed(1)} MB → ${after.toFixed(1)} MB (${(((after - baseline) / baseline) * 100).toFixed(1)}%)`,
-  )
+  rssLine = `RSS after 10,000 upstream timeouts: ${baseline.toFixed(1)} MB → ${after.toFixed(1)} MB (${(((after - baseline) / baseline) * 100).toFixed(1)}%)`
 } finally {
-  tsb.proc.kill('SIGTERM')
+  await tsb.stop()
+  await sb.stop()
+  hopStream.proc.kill()
   up.proc.kill()
 }
+
+const goal = (what: string, values: number[], ok: (median: number) => boolean, unit = '×') =>
+  console.log(
+    `  ${what.padEnd(46)} ${fmtSpread(values, 2, unit)} ${ok(spread(values).median) ? 'met' : 'NOT met'}`,
+  )
+console.log(`\ngoals (median of ${ROUNDS} rounds, range in brackets; load average now ${loadAverage()})`)
+for (const c of [10, 64]) {
+  const r = results[c]!
+  console.log(`  ${c} connections`)
+  goal(
+    'sync lane ÷ bare hop (buffered), req/s ≥ 0.9',
+    ratios(r, 'sync lane', 'bare hop (buffered)'),
+    (m) => m >= 0.9,
+  )
+  goal('sync lane ÷ bare hop (streaming), req/s', ratios(r, 'sync lane', 'bare hop (streaming)'), () => true)
+  goal('sync lane ÷ nginx, req/s ≥ 0.5', ratios(r, 'sync lane', 'nginx proxy_pass'), (m) => m >= 0.5)
+  goal(
+    'bare hop ÷ sync lane, CPU per request',
+    ratios(r, 'bare hop (buffered)', 'sync lane', (x) => x.cpuUs),
+    () => true,
+  )
+  goal(
+    'OpenAI relay ÷ bare hop (buffered), req/s ≥ 0.9',
+    ratios(r, 'OpenAI relay', 'bare hop (buffered)'),
+    (m) => m >= 0.9,
+  )
+}
+const added = (p: 'p50' | 'p99') => {
+  const r = results[10]!
+  return r['sync lane']!.map((x, i) => x[p] - r.direct![i]![p])
+}
+goal('added latency over direct at 10 conns, p50 ≤ 1 ms', added('p50'), (m) => m <= 1, ' ms')
+goal('added latency over direct at 10 conns, p99 ≤ 3 ms', added('p99'), (m) => m <= 3, ' ms')
+goal(
+  'streamed relay: time to first byte added over the bare hop ≤ 1 ms',
+  ttfbRuns.relay.map((x, i) => x - ttfbRuns.hop[i]!),
+  (m) => m <= 1,
+  ' ms',
+)
+console.log(
+  `  (time to first byte, p50: direct ${fmtSpread(ttfbRuns.direct, 2, ' ms')}, bare hop ${fmtSpread(ttfbRuns.hop, 2, ' ms')}, relay ${fmtSpread(ttfbRuns.relay, 2, ' ms')})`,
+)
+console.log(`  ${rssLine}`)
+process.exit(0)

@@ -412,7 +412,7 @@ async function sweep() {
       }
       for (let i = 0; i < SWEEP_AGENTS; i++) {
         await registerAgent({
-          ctx: { deps, actor, requestId: 'bench' },
+          ctx: { deps, actor, requestId: 'bench', trace: deps.tracer.root('bench') },
           input: RegisterBody.parse({
             name: `agent-${i}`,
             endpointUrl: `http://127.0.0.1:${port}/agents/${i}`,

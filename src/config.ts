@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path'
 import { Cron } from 'croner'
 import { z } from 'zod'
 import { decodeKeyOrNull as decodeKey } from './lib/crypto'
+import { OTEL_SETTINGS, type OtelConfig, otelConfig } from './lib/trace/config'
 
 /**
  * Every setting Switchboard reads from the environment, parsed once at start.
@@ -119,6 +120,8 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_RATE_LIMIT_PROXY_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
   SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
   SWITCHBOARD_RATE_LIMIT_IP_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  SWITCHBOARD_APP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(30_000),
+  SWITCHBOARD_MAX_APP_CONNECTIONS_PER_WORKSPACE: z.coerce.number().int().min(1).max(10_000).default(100),
   SWITCHBOARD_RELAY_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(3_600_000),
   SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(300_000),
   SWITCHBOARD_RELAY_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(4_294_967_295).default(16_777_216),
@@ -127,9 +130,16 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(50),
   SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
   SWITCHBOARD_BOOTSTRAP: bool(true),
+  SWITCHBOARD_FAST_PATH: bool(true),
   SWITCHBOARD_SESSION_IDLE_SECONDS: seconds(28_800, 60, 2_592_000),
   SWITCHBOARD_SESSION_MAX_SECONDS: seconds(86_400, 60, 2_592_000),
   SWITCHBOARD_LEADER_LEASE_SECONDS: seconds(15, 2, 30),
+  SWITCHBOARD_METRICS_TOKEN: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().min(32, 'must be at least 32 characters').optional(),
+  ),
+  SWITCHBOARD_METRICS_ID_LABELS: bool(false),
+  ...OTEL_SETTINGS,
 })
 
 export type Config = {
@@ -166,6 +176,8 @@ export type Config = {
   allowedNetworks: string[]
   trustProxy: boolean
   bootstrap: boolean
+  /** The hottest routes are served ahead of the framework's per-route work (http/fast.ts). */
+  fastPath: boolean
   /** Postgres: a leader silent this long loses the lead (and notices before it runs anything). */
   leaderLeaseMs: number
   publicUrl: string | null
@@ -191,8 +203,18 @@ export type Config = {
     /** Per client IP on `POST /hooks/{id}`, before anything is looked up. */
     hookIp: { perSecond: number; burst: number }
   }
+  /** App connections: the default timeout of a call, and how many connections a workspace may hold. */
+  apps: { timeoutMs: number; perWorkspace: number }
   /** Console sign-ins: ended after `idleMs` without a request, and `maxMs` after sign-in at the latest. */
   sessions: { idleMs: number; maxMs: number }
+  metrics: {
+    /** When set, `/metrics` takes `Authorization: Bearer <token>` and nothing else. */
+    token: string | undefined
+    /** Agent and workspace ids as labels of the upstream metrics (unbounded: off by default). */
+    idLabels: boolean
+  }
+  /** OpenTelemetry export, from the standard OTEL_* variables; null: nothing is exported. */
+  otel: OtelConfig | null
 }
 
 export class ConfigError extends Error {}
@@ -287,6 +309,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     allowedNetworks: e.SWITCHBOARD_ALLOWED_NETWORKS,
     trustProxy: e.SWITCHBOARD_TRUST_PROXY,
     bootstrap: e.SWITCHBOARD_BOOTSTRAP,
+    fastPath: e.SWITCHBOARD_FAST_PATH,
     leaderLeaseMs: e.SWITCHBOARD_LEADER_LEASE_SECONDS * 1000,
     publicUrl: e.SWITCHBOARD_PUBLIC_URL ? e.SWITCHBOARD_PUBLIC_URL.replace(/\/$/, '') : null,
     timeouts: {
@@ -336,6 +359,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       idleMs: e.SWITCHBOARD_SESSION_IDLE_SECONDS * 1000,
       maxMs: e.SWITCHBOARD_SESSION_MAX_SECONDS * 1000,
     },
+    apps: {
+      timeoutMs: e.SWITCHBOARD_APP_TIMEOUT_MS,
+      perWorkspace: e.SWITCHBOARD_MAX_APP_CONNECTIONS_PER_WORKSPACE,
+    },
+    metrics: { token: e.SWITCHBOARD_METRICS_TOKEN, idLabels: e.SWITCHBOARD_METRICS_ID_LABELS },
+    otel: otelConfig(e),
   }
 }
 

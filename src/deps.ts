@@ -6,6 +6,9 @@ import type { Logger } from './lib/log'
 import type { Registry } from './lib/metrics'
 import type { OutboundClient } from './lib/outbound/client'
 import type { RateLimiter } from './lib/ratelimit'
+import type { Trace, Tracer } from './lib/trace/tracer'
+import type { AppMetrics } from './modules/apps/metrics'
+import type { AppTokens } from './modules/apps/oauth'
 import type { CallbackWorker } from './modules/callbacks/worker'
 import type { EventBus } from './modules/events/bus'
 import type { RouteDirectory } from './modules/forward/directory'
@@ -32,6 +35,8 @@ export interface Deps {
   log: Logger
   sealer: Sealer
   metrics: Registry
+  /** Trace context for every unit of work; spans exported when OTEL_* configures it. */
+  tracer: Tracer
   credentials: CredentialResolver
   activity: ActivityTracker
   heartbeats: Heartbeats
@@ -71,11 +76,15 @@ export interface Deps {
   deliveries: Deliveries
   /** Sends job callbacks from the outbox. */
   callbacks: CallbackWorker
+  /** App connections' OAuth2 access tokens (this instance's memory), shared by concurrent calls. */
+  appTokens: AppTokens
+  /** App connection calls by connection and status, and their latency. */
+  appMetrics: AppMetrics
   /** Delivery outcomes the database could not take yet: retried, spooled at stop, replayed at start. */
   outcomes: OutcomeOutbox
   /** A metric and a log line per relayed call. */
   relayMeter: RelayMeter
 }
 
-/** What every service verb receives beside its input. */
-export type Ctx<A extends Actor = Actor> = { deps: Deps; actor: A; requestId: string }
+/** What every service verb receives beside its input; `trace` is the request's (lanes pass it to the engine). */
+export type Ctx<A extends Actor = Actor> = { deps: Deps; actor: A; requestId: string; trace: Trace }

@@ -15,12 +15,16 @@ import { createOutboundClient } from './lib/outbound/client'
 import { RateLimiter } from './lib/ratelimit'
 import { type Leadership, PgLeader, soleLeader } from './lib/schedule/leader'
 import { type ScheduledJob, Scheduler } from './lib/schedule/scheduler'
+import { createTracer } from './lib/trace/tracer'
+import { AppMetrics } from './modules/apps/metrics'
+import { AppTokens } from './modules/apps/oauth'
 import { CallbackWorker } from './modules/callbacks/worker'
 import { type EventBus, LocalBus } from './modules/events/bus'
 import { PgBus } from './modules/events/pg-bus'
 import { sweepEventRetention } from './modules/events/retention'
 import { RouteDirectory } from './modules/forward/directory'
 import { ForwardingEngine } from './modules/forward/engine'
+import { UpstreamMeter } from './modules/forward/meter'
 import { LaneCache } from './modules/groups/cache'
 import { runHealthSweep } from './modules/health/sweep'
 import { sweepJobDeadlines } from './modules/jobs/deadline'
@@ -32,7 +36,7 @@ import { Heartbeats } from './modules/presence/heartbeats'
 import { cronIntervalMs } from './modules/presence/rules'
 import { sweepPresence } from './modules/presence/service'
 import { RelayMeter } from './modules/relays/relay'
-import { registerServiceMetrics } from './modules/service/service'
+import { registerServiceMetrics } from './modules/service/metrics'
 import { purgeSessions } from './modules/sessions/service'
 import { ActivityTracker } from './modules/tokens/activity'
 import { CredentialResolver } from './modules/tokens/resolve'
@@ -54,6 +58,14 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const outbound = createOutboundClient({ allowedNetworks: config.allowedNetworks })
   const routes = new RouteDirectory({ db, sealer, bus, log })
   const metrics = new Registry()
+  const tracer = await createTracer(config.otel, pkg.version, instanceId)
+  const forward = new ForwardingEngine({
+    outbound,
+    routes,
+    tracer,
+    meter: new UpstreamMeter(metrics, config.metrics.idLabels),
+  })
+  const appMetrics = new AppMetrics(metrics)
   const deps: Deps = {
     config,
     db,
@@ -61,6 +73,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     log,
     sealer,
     metrics,
+    tracer,
     credentials: new CredentialResolver(db, clock, config, bus),
     activity: new ActivityTracker(db, clock, log),
     heartbeats: new Heartbeats(db, log, bus),
@@ -87,11 +100,13 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     },
     listenUrl: null,
     routes,
-    forward: new ForwardingEngine({ outbound, routes }),
+    forward,
     groupCache: new LaneCache(bus, (note) => note.groupId),
     poolCache: new LaneCache(bus, (note) => note.poolId),
-    poolRuntime: new PoolRuntime(config),
+    poolRuntime: new PoolRuntime(config, metrics),
     deliveries: new Deliveries(),
+    appTokens: new AppTokens({ forward, clock, log, appMetrics }),
+    appMetrics,
     relayMeter: new RelayMeter(metrics, log),
   }
   deps.live = new LiveHub(deps)
@@ -188,6 +203,7 @@ export function stopCaches(deps: Deps) {
   deps.groupCache.stop()
   deps.poolCache.stop()
   deps.credentials.stop()
+  deps.appTokens.stop()
 }
 
 /** Where the database is, for the start line: the SQLite file, or the Postgres host and database (never the password). */
@@ -293,6 +309,8 @@ export async function startServer(
       await within('final heartbeat flush', deps.heartbeats.stop())
       stopCaches(deps)
       await within('closing the database', deps.db.close())
+      // Spans still queued go out before the process ends (bounded by the exporter's timeout).
+      await within('exporting spans', deps.tracer.shutdown(), Math.max(left(), 2000))
       deps.log.info('stopped', { ms: Math.round(grace - left()) })
     })()
     return stopping

@@ -8,6 +8,7 @@ import type { Config } from '../config'
 import type { Logger } from '../lib/log'
 import { Mutex } from '../lib/mutex'
 import { DbHealth, type Unavailable } from './health'
+import { QueryStats, timedSqliteStatements } from './instrument'
 import type { MigrationMeta } from './migrations'
 import { sqliteTables, type Tables } from './schema'
 
@@ -53,7 +54,12 @@ export interface Database {
   migrate(migrations?: MigrationMeta[]): Promise<void>
   ping(): Promise<void>
   close(): Promise<void>
-  stats(): { poolSize: number; txActive: number; txWaiting: number }
+  /**
+   * For `/metrics`: connections (SQLite: the one writer) in use by a transaction or a statement,
+   * callers waiting for one, transactions in progress; `queries` times every statement.
+   */
+  stats(): { poolSize: number; inUse: number; waiting: number; txActive: number }
+  readonly queries: QueryStats
   /** Raw SQL for the few dialect-specific statements (advisory locks, pragmas, tests). */
   execute(query: ReturnType<typeof sql>, tx?: Orm): Promise<Record<string, unknown>[]>
 }
@@ -80,7 +86,8 @@ function openSqlite(path: string, synchronous: 'normal' | 'full' = 'normal'): Da
   client.exec('PRAGMA busy_timeout = 5000')
   // drizzle prepares every statement afresh; bun:sqlite's query() caches compiled
   // statements by SQL text, which saves the compile on every repeated query.
-  client.prepare = ((query: string) => client.query(query)) as typeof client.prepare
+  const queries = new QueryStats()
+  client.prepare = timedSqliteStatements(client, queries) as unknown as typeof client.prepare
   const orm = drizzleSqlite({ client, schema: sqliteTables })
   // One connection: a transaction must not interleave with another request's statements,
   // so transactions (and therefore every write) are serialised by this mutex.
@@ -180,7 +187,14 @@ function openSqlite(path: string, synchronous: 'normal' | 'full' = 'normal'): Da
         client.close()
       })
     },
-    stats: () => ({ poolSize: 1, txActive: active, txWaiting: mutex.waiting }),
+    queries,
+    // Statements run synchronously: the connection is held across awaits only by a transaction or a write.
+    stats: () => ({
+      poolSize: 1,
+      inUse: mutex.busy ? 1 : 0,
+      waiting: mutex.waiting,
+      txActive: active,
+    }),
     async execute(query) {
       return orm.all(query) as Record<string, unknown>[]
     },

@@ -4,6 +4,7 @@ import postgres from 'postgres'
 import type { Logger } from '../lib/log'
 import { DbHealth } from './health'
 import { type Database, type MigratorHost, type Orm, runAll } from './index'
+import { QueryStats, timedPostgres } from './instrument'
 import { PgGuard } from './pg-guard'
 import type { Tables } from './schema'
 import * as pgTables from './schema/pg'
@@ -15,15 +16,19 @@ export function openPostgres(
   config: { url: string; poolSize: number; timeoutMs: number },
   log: Logger,
 ): Database {
-  const client = postgres(config.url, {
-    max: config.poolSize,
-    onnotice: () => {},
-    connect_timeout: Math.max(1, Math.ceil(config.timeoutMs / 1000)),
-    // The driver's default backoff grows to 20 s after a few refused connects, so a database
-    // back after a restart would wait that long for its first connection; at most 1 s here.
-    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
-    connection: { application_name: 'switchboard' },
-  })
+  const queries = new QueryStats()
+  const client = timedPostgres(
+    postgres(config.url, {
+      max: config.poolSize,
+      onnotice: () => {},
+      connect_timeout: Math.max(1, Math.ceil(config.timeoutMs / 1000)),
+      // The driver's default backoff grows to 20 s after a few refused connects, so a database
+      // back after a restart would wait that long for its first connection; at most 1 s here.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
+      connection: { application_name: 'switchboard' },
+    }),
+    queries,
+  )
   const health = new DbHealth()
   const guard = new PgGuard(client, config.timeoutMs, health, log)
   const db = drizzle({ client: guard.wrap(client), schema: pgTables })
@@ -84,7 +89,17 @@ export function openPostgres(
     async close() {
       await client.end({ timeout: 5 })
     },
-    stats: () => ({ poolSize: config.poolSize, txActive: active, txWaiting: 0 }),
+    queries,
+    // A transaction holds a connection for its length; a statement outside one holds one while in flight.
+    stats: () => {
+      const busy = active + queries.inFlight
+      return {
+        poolSize: config.poolSize,
+        inUse: Math.min(busy, config.poolSize),
+        waiting: Math.max(0, busy - config.poolSize),
+        txActive: active,
+      }
+    },
     async execute(query, tx) {
       const runner = (tx ?? db) as unknown as { execute(q: typeof query): Promise<unknown> }
       return (await runner.execute(query)) as Record<string, unknown>[]

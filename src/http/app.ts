@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import type { Deps } from '../deps'
 import { agentRoutes } from '../modules/agents/routes'
+import { appConnectionRoutes, appExecuteRoutes } from '../modules/apps/routes'
 import { auditRoutes } from '../modules/audit/routes'
 import { commandRoutes } from '../modules/commands/routes'
 import { connectionRoutes } from '../modules/connections/routes'
@@ -22,11 +23,16 @@ import { workspaceRoutes } from '../modules/workspaces/routes'
 import { wsRoutes } from '../modules/ws/routes'
 import { docsPlugin } from './docs'
 import { errorPlugin } from './errors'
+import { fastRoutes } from './fast'
 import { requestPlugin } from './request'
 
-/** The whole HTTP surface, composed from one Elysia instance per domain. */
+/**
+ * The whole HTTP surface, composed from one Elysia instance per domain. When it listens, the
+ * hottest routes are taken by Bun's router ahead of the framework's per-route work
+ * (`fastRoutes`, same hooks and answers); `app.handle()` always runs the framework path.
+ */
 export function createApp(deps: Deps) {
-  return new Elysia({
+  const app = new Elysia({
     // reusePort off (Elysia turns it on): a second instance on a port in use must fail to
     // start, not silently share its traffic.
     serve: { maxRequestBodySize: deps.config.maxBodyBytes, idleTimeout: 255, reusePort: false },
@@ -65,7 +71,11 @@ export function createApp(deps: Deps) {
     .use(webhookRoutes(deps))
     .use(triggerRoutes(deps))
     .use(hookRoutes(deps))
+    .use(appConnectionRoutes(deps))
+    .use(appExecuteRoutes(deps))
     .use(consoleRoutes())
+  if (deps.config.fastPath) app.config.serve = { ...app.config.serve, routes: fastRoutes(app) }
+  return app
 }
 
 export type App = ReturnType<typeof createApp>

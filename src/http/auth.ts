@@ -68,7 +68,9 @@ const security = (kinds: ActorKind[]) => kinds.flatMap((k) => SCHEMES[k].map((sc
 export function authPlugin(deps: Deps) {
   const ctxFor = async <A extends Actor>(request: Request, kinds: ActorKind[]): Promise<{ ctx: Ctx<A> }> => {
     const actor = (await authenticate(deps, request, kinds)) as A
-    return { ctx: { deps, actor, requestId: requestMeta(request).id } }
+    const meta = requestMeta(request)
+    if (actor.kind !== 'admin') meta.workspaceId = actor.workspaceId
+    return { ctx: { deps, actor, requestId: meta.id, trace: meta.trace } }
   }
   return new Elysia().macro({
     /** The answer carries a secret shown once: no cache, shared or private, may keep it. */

@@ -1,15 +1,20 @@
 import { Elysia } from 'elysia'
 import { AppError } from '../lib/errors'
 import { readCapped } from '../lib/read'
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../lib/storable'
 
 /**
  * Reads a request body as JSON with a byte limit enforced while reading, so a chunked
- * body with no Content-Length cannot make us buffer more than the limit.
+ * body with no Content-Length cannot make us buffer more than the limit. A body nested
+ * deeper than any real document is refused before it is parsed (recursive code further on
+ * would overflow the stack on it).
  */
 export async function readJson(request: Request, limit: number): Promise<unknown> {
   const text = await readText(request, limit)
   // An empty body is an empty object: optional bodies take their defaults, required fields say so.
   if (text.trim() === '') return {}
+  if (nestsDeeperThan(text))
+    throw new AppError('invalid_json', `The request body nests deeper than ${MAX_JSON_DEPTH} levels`)
   try {
     return JSON.parse(text)
   } catch {

@@ -2,7 +2,7 @@ import { Elysia, ValidationError } from 'elysia'
 import { classify, unavailableError } from '../db/health'
 import type { Deps } from '../deps'
 import { AppError, type ErrorBody, errorBody } from '../lib/errors'
-import { requestMeta } from './request'
+import { clientIp, requestMeta } from './request'
 
 /**
  * The one place errors become HTTP answers. Known errors keep their code; validation and
@@ -11,13 +11,24 @@ import { requestMeta } from './request'
  */
 export function errorPlugin(deps: Deps) {
   const faultLog = throttledFaultLog(deps)
+  const faults = deps.metrics.counter(
+    'switchboard_db_faults_total',
+    'Requests answered 503 because of the database, by code (database_unavailable, storage_unavailable)',
+  )
+  for (const code of ['database_unavailable', 'storage_unavailable']) faults.series({ code })
   return new Elysia({ name: 'switchboard.errors' }).onError(
     { as: 'global' },
     ({ code, error, request, set }) => {
       const reply = (status: number, body: ErrorBody, headers?: Record<string, string>) => {
+        const meta = requestMeta(request)
+        meta.errorCode = body.code
+        // The peer's address is known only while the request is in flight: the log line needs it.
+        meta.ip ??= clientIp(request, meta.server, deps.config.trustProxy)
         set.status = status
         if (headers) Object.assign(set.headers, headers)
         set.headers['content-type'] = 'application/json'
+        // Tells Switchboard's own refusal from an agent's answer on the pass-through proxy lanes.
+        set.headers['x-switchboard-error'] = body.code
         return body
       }
       // Elysia wraps what a parse hook throws (our body limit and JSON errors) in a ParseError.
@@ -25,6 +36,7 @@ export function errorPlugin(deps: Deps) {
       // retry, logged as the driver named it, whatever wraps it.
       const fault = classify(error)
       if (fault) {
+        faults.inc({ code: fault.code })
         faultLog(fault.code, fault.cause, requestMeta(request).id, error)
         const e = unavailableError(fault)
         return reply(e.status, errorBody(e), e.headers)
@@ -46,7 +58,13 @@ export function errorPlugin(deps: Deps) {
           code: 'not_found',
         })
       }
-      deps.log.error('unhandled error', { requestId: requestMeta(request).id, code: String(code), error })
+      const meta = requestMeta(request)
+      deps.log.error('unhandled error', {
+        requestId: meta.id,
+        traceId: meta.trace.traceId,
+        code: String(code),
+        error,
+      })
       return reply(500, { error: 'Internal error', code: 'internal_error' })
     },
   )

@@ -1,13 +1,26 @@
 import { Elysia } from 'elysia'
 import type { Deps } from '../deps'
 import { AppError } from '../lib/errors'
+import { LATENCY_BUCKETS } from '../lib/metrics'
 import { rateLimitHeaders } from '../lib/ratelimit'
+import { idsOnly, type Trace } from '../lib/trace/tracer'
 import { mentionsSession } from '../modules/sessions/cookie'
 
 type Server = { requestIP(r: Request): { address: string } | null } | null
 
 /** Per-request facts every layer may need, keyed by the Request object itself. */
-export type RequestMeta = { id: string; start: number; server: Server }
+export type RequestMeta = {
+  id: string
+  start: number
+  server: Server
+  trace: Trace
+  /** The authenticated caller's workspace (set by auth), for the log line of a failed request. */
+  workspaceId?: string
+  /** The error code the answer carries (set by the error handler). */
+  errorCode?: string
+  /** The client address, when something needed it (a failed request, an IP limit, an exported span). */
+  ip?: string
+}
 const metas = new WeakMap<Request, RequestMeta>()
 
 const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -15,16 +28,23 @@ const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/
 export function requestMeta(request: Request): RequestMeta {
   let m = metas.get(request)
   if (!m) {
-    m = { id: crypto.randomUUID(), start: performance.now(), server: null }
+    m = {
+      id: crypto.randomUUID(),
+      start: performance.now(),
+      server: null,
+      trace: idsOnly.request(null, null, null),
+    }
     metas.set(request, m)
   }
   return m
 }
 
 /**
- * Request id (taken from a well-formed incoming `x-request-id`, else generated), one JSON
- * log line per request, and the request metrics. The log line carries no header, query
- * string or body: nothing a credential could hide in.
+ * Request id (taken from a well-formed incoming `x-request-id`, else generated), trace context
+ * (the caller's `traceparent` continued, else a new trace), one JSON log line per request, and
+ * the request metrics. The log line carries no header, query string or body: nothing a
+ * credential could hide in. A failed request's line (4xx/5xx) also names the client address,
+ * the caller's workspace and the error code; a lane's line lists its upstream calls.
  */
 export function requestPlugin(deps: Deps) {
   const requests = deps.metrics.counter(
@@ -33,17 +53,36 @@ export function requestPlugin(deps: Deps) {
   )
   const latency = deps.metrics.histogram(
     'switchboard_http_request_duration_seconds',
-    'HTTP request latency by route',
-    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
+    'HTTP request latency by route, in seconds',
+    LATENCY_BUCKETS,
   )
+  const tracer = deps.tracer
+  // Both scopes show from the first scrape, at zero until something is refused.
+  for (const scope of ['ip', 'proxy']) refusals(deps).series({ scope })
   return new Elysia({ name: 'switchboard.request' })
     .onRequest(({ request, set, server }) => {
-      const incoming = request.headers.get('x-request-id')
-      const meta = {
+      const headers = request.headers
+      const incoming = headers.get('x-request-id')
+      const start = performance.now()
+      const meta: RequestMeta = {
         id: incoming && INCOMING_ID.test(incoming) ? incoming : crypto.randomUUID(),
-        start: performance.now(),
+        start,
         server,
+        // What a server span needs is gathered only when spans are exported.
+        trace: tracer.request(
+          headers.get('traceparent'),
+          headers.get('tracestate'),
+          tracer.exporting
+            ? {
+                method: request.method,
+                url: request.url,
+                userAgent: headers.get('user-agent'),
+                startedAt: performance.timeOrigin + start,
+              }
+            : null,
+        ),
       }
+      if (tracer.exporting) meta.ip = clientIp(request, server, deps.config.trustProxy)
       metas.set(request, meta)
       set.headers['x-request-id'] = meta.id
       // Requests without a credential are limited per client IP (credentials are limited where
@@ -55,8 +94,8 @@ export function requestPlugin(deps: Deps) {
       // (modules/relays/admit.ts, modules/triggers/receive.ts).
       if (
         !isProbe(request.url) &&
-        !request.headers.has('authorization') &&
-        !request.headers.has('x-api-key') &&
+        !headers.has('authorization') &&
+        !headers.has('x-api-key') &&
         !hasStreamToken(request) &&
         !isRelay(request) &&
         !isHook(request) &&
@@ -72,13 +111,28 @@ export function requestPlugin(deps: Deps) {
       const routeLabel = route || 'unmatched'
       requests.inc({ route: routeLabel, method: request.method, status: String(status) })
       latency.observe({ route: routeLabel }, ms / 1000)
-      deps.log.info('request', {
+      const failed = status >= 400
+      const ip =
+        failed || tracer.exporting
+          ? (meta.ip ?? clientIp(request, meta.server, deps.config.trustProxy))
+          : null
+      const trace = meta.trace
+      tracer.endRequest(trace, { route: routeLabel, status, errorCode: meta.errorCode ?? null, clientIp: ip })
+      const fields: Record<string, unknown> = {
         requestId: meta.id,
+        traceId: trace.traceId,
         method: request.method,
         route: routeLabel,
         status,
         durationMs: Math.round(ms * 100) / 100,
-      })
+      }
+      if (failed) {
+        fields.code = meta.errorCode ?? null
+        fields.ip = ip
+        fields.workspaceId = meta.workspaceId ?? null
+      }
+      if (trace.hops && trace.hops.length > 0) fields.upstream = trace.hops
+      deps.log.info('request', fields)
     })
 }
 
@@ -87,7 +141,7 @@ export const clientAddress = (request: Request, trustProxy: boolean) =>
   clientIp(request, requestMeta(request).server, trustProxy)
 
 /** The client address: the socket's peer, or the last X-Forwarded-For hop behind a trusted proxy. */
-function clientIp(request: Request, server: Server, trustProxy: boolean) {
+export function clientIp(request: Request, server: Server, trustProxy: boolean) {
   if (trustProxy) {
     const forwarded = request.headers.get('x-forwarded-for')
     const last = forwarded?.split(',').at(-1)?.trim()
@@ -102,9 +156,12 @@ function clientIp(request: Request, server: Server, trustProxy: boolean) {
  */
 export function limitByIp(deps: Deps, request: Request) {
   if (!deps.limits.ip.enabled) return
-  const ip = clientIp(request, requestMeta(request).server, deps.config.trustProxy)
+  const meta = requestMeta(request)
+  const ip = clientIp(request, meta.server, deps.config.trustProxy)
+  meta.ip = ip
   const d = deps.limits.ip.take(`ip:${ip}`)
   if (d.allowed) return
+  countRefusal(deps, 'ip')
   throw new AppError(
     'rate_limited',
     'Too many requests from this address; retry later',
@@ -112,6 +169,13 @@ export function limitByIp(deps: Deps, request: Request) {
     rateLimitHeaders(d),
   )
 }
+
+/** A rate-limit refusal, by the limit that refused (`proxy`: per agent on the lanes; `ip`). */
+export function countRefusal(deps: Pick<Deps, 'metrics'>, scope: 'ip' | 'proxy') {
+  refusals(deps).inc({ scope })
+}
+const refusals = (deps: Pick<Deps, 'metrics'>) =>
+  deps.metrics.counter('switchboard_rate_limited_total', 'Requests refused by a rate limit, by scope')
 
 const PROBES = new Set(['/healthz', '/readyz', '/metrics'])
 

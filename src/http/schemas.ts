@@ -85,18 +85,18 @@ export const NextCursor = z
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json }
 /**
- * Any JSON value, as one named recursive schema. Use it rather than `z.json()`, whose
- * recursion has no name and would surface as an unnamed schema in the OpenAPI document.
+ * Any JSON value, as one named schema. Use it rather than `z.json()`, whose recursion has no
+ * name. It is spelled one level deep: a body parsed from JSON holds nothing but JSON below
+ * that, and a recursive schema tells a client nothing more while tripping type generators
+ * (openapi-fetch's request types collapse on it).
  */
-export const JsonValue: z.ZodType<Json> = z
-  .lazy(() =>
-    z.union([
-      z.string(),
-      z.number(),
-      z.boolean(),
-      z.null(),
-      z.array(JsonValue),
-      z.record(z.string(), JsonValue),
-    ]),
-  )
-  .meta({ id: 'JsonValue', description: 'Any JSON value' })
+export const JsonValue = z
+  .union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(z.unknown()),
+    z.record(z.string(), z.unknown()),
+  ])
+  .meta({ id: 'JsonValue', description: 'Any JSON value' }) as unknown as z.ZodType<Json>

@@ -1,15 +1,16 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 
-/** SHA-256 of a secret, hex encoded. Only this is stored for tokens and keys. */
+/**
+ * SHA-256 of a secret, hex encoded. Only this is stored for tokens and keys. Bun's one-shot
+ * hasher: this runs on every authenticated request, and `createHash` costs three times more.
+ */
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value).digest('hex')
+  return Bun.SHA256.hash(value, 'hex')
 }
 
 /** Constant-time equality of two strings (compared as their SHA-256 so lengths never leak). */
 export function safeEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest()
-  const hb = createHash('sha256').update(b).digest()
-  return timingSafeEqual(ha, hb)
+  return timingSafeEqual(Bun.SHA256.hash(a), Bun.SHA256.hash(b))
 }
 
 const NONCE_BYTES = 12

@@ -18,6 +18,7 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  quota_exceeded: 429,
   internal_error: 500,
   bad_gateway: 502,
   pool_exhausted: 502,
@@ -49,6 +50,13 @@ export const unauthorized = (message = 'A valid credential is required') =>
   new AppError('unauthorized', message)
 export const forbidden = (message: string) => new AppError('forbidden', message)
 export const conflict = (message: string) => new AppError('conflict', message)
+
+/** A workspace holds as much of something as it may (a SWITCHBOARD_MAX_… setting). */
+export const quotaExceeded = (what: string, limit: number, setting: string) =>
+  new AppError('quota_exceeded', `This workspace already holds ${what} (at most ${limit}; ${setting})`, {
+    limit,
+    setting,
+  })
 
 /** The wire shape of every error. */
 export type ErrorBody = { error: string; code: ErrorCode; details?: unknown }

@@ -3,6 +3,11 @@ export class Mutex {
   private tail: Promise<void> = Promise.resolve()
   private queued = 0
 
+  /** Someone holds it (running), whether or not others wait. */
+  get busy(): boolean {
+    return this.queued > 0
+  }
+
   get waiting(): number {
     return Math.max(0, this.queued - 1)
   }

@@ -73,6 +73,8 @@ describe('claims', () => {
         eventType: 'job.completed',
         url: `${receiver.url}/never-sent`,
         payload: { type: 'job.completed', data: { jobId } },
+        traceparent: null,
+        tracestate: null,
       }),
     )
     return jobId

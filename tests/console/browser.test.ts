@@ -245,6 +245,32 @@ describe.skipIf(!runs)('the console in Chromium', () => {
     }
   })
 
+  test('deactivate and reactivate; delete only after typing the name', async () => {
+    await page.goto(`${live.base}/agents/${agent.permanentId}`)
+    await heading('research-agent')
+    await page.getByRole('button', { name: 'Deactivate' }).click()
+    await page.getByRole('button', { name: 'Reactivate' }).waitFor()
+    await page.locator('.title-row .badge', { hasText: 'inactive' }).waitFor()
+    const me = () =>
+      fetch(`${live.base}/api/agents/me`, { headers: { authorization: `Bearer ${agent.token}` } })
+    expect((await me()).status).toBe(401)
+    await page.getByRole('button', { name: 'Reactivate' }).click()
+    await page.getByRole('button', { name: 'Deactivate' }).waitFor()
+    expect((await me()).status).toBe(200)
+
+    const doomed = await live.agent(ws.key, { name: 'doomed' })
+    await page.goto(`${live.base}/agents/${doomed.permanentId}/access`)
+    await page.getByRole('heading', { name: 'Delete this agent' }).waitFor()
+    const del = page.getByRole('button', { name: 'Delete the agent' })
+    expect(await del.isDisabled()).toBe(true)
+    await page.getByLabel('Type “doomed” to confirm').fill('doome')
+    expect(await del.isDisabled()).toBe(true)
+    await page.getByLabel('Type “doomed” to confirm').fill('doomed')
+    await del.click()
+    await heading('My Agents')
+    expect((await live.call('GET', `/api/agents/${doomed.id}`, { token: ws.key })).status).toBe(404)
+  })
+
   test('sign out: the cookie no longer works', async () => {
     const [cookie] = await context.cookies()
     const withCookie = () =>

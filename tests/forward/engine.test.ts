@@ -55,6 +55,8 @@ const up = upstream(async (req) => {
 const to = (path: string) => ({ url: `${up.url}${path}`, credential: null })
 const get = { method: 'GET', headers: new Headers(), body: null }
 const rules = TRANSPARENT_HEADERS.request
+/** What every call names: its lane and the work it belongs to. */
+const call = { lane: 'relay' as const, trace: h.deps.tracer.root('test') }
 
 async function drain(res: Response): Promise<{ text: string; error: unknown }> {
   let text = ''
@@ -69,7 +71,7 @@ async function drain(res: Response): Promise<{ text: string; error: unknown }> {
 describe('forwarding engine: send', () => {
   test('no byte before the answer within the idle time: a timeout, and the upstream is let go', async () => {
     const before = aborted
-    const sent = await forward.send(to('/silent'), get, { rules, timeoutMs: 30_000, idleMs: 300 })
+    const sent = await forward.send(to('/silent'), get, { ...call, rules, timeoutMs: 30_000, idleMs: 300 })
     expect(sent.ok).toBe(false)
     if (!sent.ok) expect(sent.kind).toBe('timeout')
     await Bun.sleep(50)
@@ -79,6 +81,7 @@ describe('forwarding engine: send', () => {
   test('an answer that stops streaming is cut after the idle time; what came before it arrived', async () => {
     const ends: { status: number | null; error: unknown; bytes: number }[] = []
     const sent = await forward.send(to('/stall'), get, {
+      ...call,
       rules,
       timeoutMs: 30_000,
       idleMs: 300,
@@ -95,6 +98,7 @@ describe('forwarding engine: send', () => {
 
   test('a stream that keeps flowing is not idle, but the total deadline ends it', async () => {
     const sent = await forward.send(to('/trickle'), get, {
+      ...call,
       rules,
       timeoutMs: 30_000,
       idleMs: 300,
@@ -117,17 +121,32 @@ describe('forwarding engine: send', () => {
         },
       })
     const post = (n: number) => ({ method: 'POST', headers: new Headers(), body: body(n) })
-    const over = await forward.send(to('/count'), post(8), { rules, timeoutMs: 30_000, maxBodyBytes: 4096 })
+    const over = await forward.send(to('/count'), post(8), {
+      ...call,
+      rules,
+      timeoutMs: 30_000,
+      maxBodyBytes: 4096,
+    })
     expect(over.ok).toBe(false)
     if (!over.ok) expect(over).toMatchObject({ kind: 'too_large', limitBytes: 4096 })
-    const under = await forward.send(to('/count'), post(4), { rules, timeoutMs: 30_000, maxBodyBytes: 4096 })
+    const under = await forward.send(to('/count'), post(4), {
+      ...call,
+      rules,
+      timeoutMs: 30_000,
+      maxBodyBytes: 4096,
+    })
     expect(under.ok).toBe(true)
     if (under.ok) expect(await under.response.text()).toBe('4096')
   })
 
   test('the end hook runs once, with the bytes of a complete answer and no error', async () => {
     const ends: { status: number | null; error: unknown; bytes: number }[] = []
-    const sent = await forward.send(to('/'), get, { rules, timeoutMs: 30_000, onEnd: (e) => ends.push(e) })
+    const sent = await forward.send(to('/'), get, {
+      ...call,
+      rules,
+      timeoutMs: 30_000,
+      onEnd: (e) => ends.push(e),
+    })
     expect(sent.ok).toBe(true)
     if (sent.ok) expect(await sent.response.text()).toBe('hello world')
     expect(ends).toEqual([{ status: 200, error: null, bytes: 11 }])
@@ -138,7 +157,7 @@ describe('forwarding engine: send', () => {
       forward.send(
         to('/api'),
         { ...get, path: { rest: '/../admin', search: '' } },
-        { rules, timeoutMs: 1000 },
+        { ...call, rules, timeoutMs: 1000 },
       ),
     ).rejects.toMatchObject({ code: 'invalid_request' })
   })

@@ -138,7 +138,8 @@ describe('on its schedule', () => {
     const a = await fast.agent(w.key, { endpointUrl: url('scheduled') })
     const checked = await eventually(async () => {
       const h = await fast.call('GET', `/api/agents/${a.id}/health`, { token: w.key })
-      return h.body.checks.length > 0 ? h.body : null
+      // The check is recorded, then the presence it decides: wait for both.
+      return h.body.checks.length > 0 && h.body.presence === 'online' ? h.body : null
     })
     expect(checked.checks[0]).toMatchObject({ ok: true, httpStatus: 204 })
     expect(checked.presence).toBe('online')

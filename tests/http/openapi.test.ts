@@ -71,7 +71,7 @@ describe('the OpenAPI document', () => {
     for (const [at, key, value] of walk(spec)) {
       if (key === '$ref') {
         refs++
-        if (typeof value !== 'string' || !value.startsWith('#/components/schemas/') || !resolve(value))
+        if (typeof value !== 'string' || !value.startsWith('#/components/') || !resolve(value))
           broken.push(`${at}: ${String(value)}`)
       }
       // `$defs` as a property name inside `properties` would be data, not a keyword.
@@ -149,6 +149,7 @@ describe('the OpenAPI document', () => {
           problems.push(`${route} ${status}: not Error`)
         else if (!errorSchema.properties.code.enum.includes(json.example?.code))
           problems.push(`${route} ${status}: no example`)
+        else if (!res.headers?.['x-switchboard-error']) problems.push(`${route} ${status}: no error header`)
       }
     expect(problems).toEqual([])
   })
@@ -173,7 +174,8 @@ describe('the OpenAPI document', () => {
     }
   })
 
-  test('every {param} of a path is declared, required, with a schema', () => {
+  test('every {param} of a path is declared, required, with a schema; no wildcard is left', () => {
+    expect(Object.keys(spec.paths).filter((p) => p.includes('*') || p.includes(':'))).toEqual([])
     const problems: string[] = []
     for (const { route, path, op } of operations())
       for (const [, name] of path.matchAll(/\{([^}]+)\}/g)) {
@@ -215,7 +217,8 @@ describe('request bodies', () => {
     expect(noBody.body.status).toBe('online')
 
     expect(spec.paths['/api/agents'].post.requestBody.required).toBe(true)
-    expect((await h.call('POST', '/api/agents', { token: key })).status).toBe(400)
+    const empty = await h.call('POST', '/api/agents', { token: key })
+    expect([empty.status, empty.headers.get('x-switchboard-error')]).toEqual([400, 'invalid_request'])
     expect(spec.paths['/api/workspace/webhook-secret/rotate'].post.requestBody.required).toBe(false)
   })
 

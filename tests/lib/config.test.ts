@@ -8,6 +8,7 @@ describe('config', () => {
     expect(c.port).toBe(8080)
     expect(c.host).toBe('0.0.0.0')
     expect(c.onlineWindowMs).toBe(900_000)
+    expect(c.apps).toEqual({ timeoutMs: 30_000, perWorkspace: 100 })
   })
 
   test('sqlite:PATH and postgres URLs', () => {
@@ -58,6 +59,11 @@ describe('config', () => {
       [{ SWITCHBOARD_HEALTH_CRON: 'every minute' }, /^SWITCHBOARD_HEALTH_CRON: expected a cron pattern/],
       [{ SWITCHBOARD_ADMIN_TOKEN: 'short' }, /^SWITCHBOARD_ADMIN_TOKEN: must be at least 32/],
       [{ DATABASE_URL: 'postgres://u@h/db' }, /^SWITCHBOARD_MASTER_KEY: required with Postgres/],
+      [{ SWITCHBOARD_APP_TIMEOUT_MS: '50' }, /^SWITCHBOARD_APP_TIMEOUT_MS: /],
+      [
+        { SWITCHBOARD_MAX_APP_CONNECTIONS_PER_WORKSPACE: '0' },
+        /^SWITCHBOARD_MAX_APP_CONNECTIONS_PER_WORKSPACE: /,
+      ],
     ]
     for (const [env, message] of bad) {
       let error: unknown

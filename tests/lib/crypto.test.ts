@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { aesGcmDecrypt, aesGcmEncrypt, keyId, Sealer, safeEqual } from '../../src/lib/crypto'
+import { aesGcmDecrypt, aesGcmEncrypt, keyId, Sealer, safeEqual, sha256Hex } from '../../src/lib/crypto'
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'))
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex')
@@ -69,6 +69,11 @@ describe('Sealer', () => {
     parts[3] = body.toString('base64url')
     expect(() => s.open(parts.join('.'), 'c')).toThrow()
     expect(() => s.open('garbage', 'c')).toThrow()
+  })
+
+  test('sha256Hex is SHA-256 in lower-case hex (what stored token hashes are)', () => {
+    expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+    expect(sha256Hex('tk_é')).toBe(new Bun.CryptoHasher('sha256').update('tk_é').digest('hex'))
   })
 
   test('safeEqual compares by value', () => {

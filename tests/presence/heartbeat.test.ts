@@ -131,7 +131,11 @@ describe('heartbeats that change nothing but the time', () => {
     expect(row.presence).toBe('idle')
     expect(row.reportedStatus).toBe('idle')
     const { events } = h.deps.db.t
-    const changes = await h.deps.db.orm.select().from(events).where(eq(events.agentId, a.id))
+    const changes = await h.deps.db.orm
+      .select()
+      .from(events)
+      .where(eq(events.agentId, a.id))
+      .orderBy(events.id)
     expect(changes.filter((e) => e.type === 'agent.status_changed').map((e) => e.data.to)).toEqual([
       'online',
       'idle',

@@ -13,11 +13,13 @@ const other = await sb.workspace()
 let sseRelease: (() => void) | null = null
 let firstChunkSeen: (() => void) | null = null
 let hangAborted = 0
+let hangStarted = 0
 const echo = upstream(async (req) => {
   const url = new URL(req.url)
   if (url.pathname === '/status')
     return new Response('upstream says no', { status: Number(url.searchParams.get('s')) })
   if (url.pathname === '/hang') {
+    hangStarted++
     await new Promise<void>((resolve) => req.signal.addEventListener('abort', () => resolve()))
     hangAborted++
     return new Response('late')
@@ -193,13 +195,15 @@ describe('sync lane', () => {
   test('a caller that disconnects aborts the upstream request at once', async () => {
     const { caller, conn } = await pair('/hang')
     const before = hangAborted
+    const started = hangStarted
     const ctl = new AbortController()
     const pending = fetch(`${sb.url}/api/proxy/${conn.id}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${caller.token}` },
       signal: ctl.signal,
     }).catch((e) => e)
-    await Bun.sleep(100)
+    // Abort once the upstream holds the request (on a loaded machine that can take a while).
+    for (let i = 0; i < 200 && hangStarted === started; i++) await Bun.sleep(10)
     ctl.abort()
     await pending
     // Well before the 1.5 s timeout would have fired.

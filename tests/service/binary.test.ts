@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { realpathSync } from 'node:fs'
+import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { join } from 'node:path'
+import pkg from '../../package.json'
 import { onPostgres, tempDir } from '../helpers'
+import {
+  CALLER_SPAN,
+  parts,
+  promtoolCheck,
+  recorder,
+  requirePromtool,
+  TRACE_ID,
+  TRACEPARENT,
+} from '../observability/fixtures'
+import { otlpReceiver } from '../observability/otlp'
 
 /**
  * The compiled binary, started as a user would: in an empty directory, nothing beside it.
@@ -10,22 +21,17 @@ const root = join(import.meta.dir, '../..')
 const bin = join(tempDir('sb-bin-'), 'switchboard')
 const procs: Bun.Subprocess[] = []
 
+/** The compile step of `npm run build` exactly as package.json says, into a directory of the test's own. */
+function buildCommand(): string[] {
+  const steps = (pkg.scripts as Record<string, string>).build!.split('&&').map((s) => s.trim())
+  const script = steps.find((s) => s.startsWith('bun build '))!.split(/\s+/)
+  const out = script.indexOf('--outfile')
+  script[out + 1] = bin
+  return [process.execPath, ...script.slice(1)]
+}
+
 beforeAll(async () => {
-  const build = Bun.spawn(
-    [
-      process.execPath,
-      'build',
-      'src/main.ts',
-      '--compile',
-      '--bytecode',
-      '--format=esm',
-      '--no-compile-autoload-dotenv',
-      '--no-compile-autoload-bunfig',
-      '--outfile',
-      bin,
-    ],
-    { cwd: root, stdout: 'pipe', stderr: 'pipe' },
-  )
+  const build = Bun.spawn(buildCommand(), { cwd: root, stdout: 'pipe', stderr: 'pipe' })
   expect(await build.exited).toBe(0)
 }, 120_000)
 afterAll(() => {
@@ -128,6 +134,98 @@ describe.skipIf(onPostgres)('compiled binary', () => {
     expect(await proc.exited).toBe(0)
   }, 60_000)
 
+  test('app connections: a bearer and an OAuth2 app called through the binary; a traversal refused; no secret in its database file', async () => {
+    let tokenRequests = 0
+    const seen: string[] = []
+    const app = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      fetch(req) {
+        const u = new URL(req.url)
+        if (u.pathname === '/oauth/token') {
+          tokenRequests++
+          return Response.json({
+            access_token: `binary-token-${tokenRequests}`,
+            token_type: 'Bearer',
+            expires_in: 3600,
+          })
+        }
+        seen.push(`${req.method} ${u.pathname}${u.search} ${req.headers.get('authorization')}`)
+        return Response.json({ ok: true, path: u.pathname })
+      },
+    })
+    try {
+      const dir = tempDir('sb-apps-')
+      const { proc, url, err } = await start(dir, ['serve'], { SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8' })
+      const key = /\n {2}(wk_[0-9A-Za-z]{38})\n/.exec(err())![1]!
+      const api = (path: string, token: string, body: unknown) =>
+        fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }))
+      const agent = (await api('/api/agents', key, { name: 'runner' })).body
+      const base = `http://127.0.0.1:${app.port}/v2`
+      const crm = await api('/api/app-connections', key, {
+        name: 'crm',
+        baseUrl: base,
+        auth: { type: 'bearer', value: 'binary-bearer-secret' },
+      })
+      expect(crm.status).toBe(201)
+      const tickets = await api('/api/app-connections', key, {
+        name: 'tickets',
+        baseUrl: base,
+        auth: {
+          type: 'oauth2_client_credentials',
+          tokenUrl: `http://127.0.0.1:${app.port}/oauth/token`,
+          clientId: 'sb',
+          clientSecret: 'binary-client-secret',
+        },
+      })
+      expect(tickets.status).toBe(201)
+      const refused = await api('/api/app-connections', key, {
+        name: 'meta',
+        baseUrl: 'http://169.254.169.254/latest',
+        auth: { type: 'bearer', value: 'x' },
+      })
+      expect(refused.body.details).toEqual({ field: 'baseUrl', rule: 'metadata' })
+      const exec = (id: string, body: unknown) =>
+        api(`/api/agents/${agent.agent.id}/app-connections/${id}/execute`, agent.token, body)
+      expect(
+        (await exec(crm.body.id, { method: 'GET', path: '/contacts', query: { q: 'ada' } })).body,
+      ).toMatchObject({
+        status: 200,
+        body: { ok: true, path: '/v2/contacts' },
+        bodyEncoding: 'json',
+      })
+      for (let i = 0; i < 2; i++)
+        expect(
+          (await exec(tickets.body.id, { method: 'POST', path: '/tickets', body: { t: i } })).body.status,
+        ).toBe(200)
+      const traversal = await exec(crm.body.id, { method: 'GET', path: '/%252e%252e/admin' })
+      expect(traversal.status).toBe(400)
+      expect(traversal.body.details.rule).toBe('dot_segment')
+      expect(seen).toEqual([
+        'GET /v2/contacts?q=ada Bearer binary-bearer-secret',
+        'POST /v2/tickets Bearer binary-token-1',
+        'POST /v2/tickets Bearer binary-token-1',
+      ])
+      expect(tokenRequests).toBe(1)
+      proc.kill('SIGTERM')
+      expect(await proc.exited).toBe(0)
+      const files = ['switchboard.db', 'switchboard.db-wal']
+        .map((f) => join(dir, 'data', f))
+        .filter(existsSync)
+      const bytes = Buffer.concat(files.map((f) => readFileSync(f)))
+      expect(bytes.length).toBeGreaterThan(0)
+      for (const secret of ['binary-bearer-secret', 'binary-client-secret', 'binary-token-1']) {
+        expect({ secret, inFile: bytes.includes(secret) }).toEqual({ secret, inFile: false })
+      }
+    } finally {
+      app.stop(true)
+    }
+  }, 60_000)
+
   test('a bad setting stops it with one clear line', async () => {
     const proc = Bun.spawn([bin], { cwd: tempDir(), env: { PORT: 'eighty' }, stdout: 'pipe', stderr: 'pipe' })
     expect(await proc.exited).toBe(2)
@@ -158,6 +256,62 @@ describe.skipIf(onPostgres)('compiled binary', () => {
     expect(await dup.exited).toBe(1)
     expect(await new Response(dup.stderr).text()).toContain('already exists')
   })
+
+  test('exports spans over OTLP/HTTP (protobuf) and flushes them at SIGTERM; /metrics passes promtool', async () => {
+    const receiver = otlpReceiver()
+    const agent = recorder()
+    const node = await start(tempDir('sb-otel-'), ['serve'], {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_SERVICE_NAME: 'switchboard-binary',
+      // Nothing is sent before the stop: the spans that arrive were flushed by it.
+      OTEL_BSP_SCHEDULE_DELAY: '600000',
+      SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8',
+    })
+    const key = /\n {2}(wk_[0-9A-Za-z]{38})\n/.exec(node.err())![1]!
+    const api = async (path: string, token: string, body: unknown, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${node.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      })
+      return { status: res.status, body: (await res.json()) as any }
+    }
+    const caller = (await api('/api/agents', key, { name: 'caller' })).body
+    const target = (await api('/api/agents', key, { name: 'target', endpointUrl: `${agent.url}/bin` })).body
+    const conn = (
+      await api('/api/connections', key, {
+        agentId: caller.agent.id,
+        targetAgentId: target.agent.id,
+        type: 'private',
+      })
+    ).body
+    const called = await api(`/api/proxy/${conn.id}`, caller.token, { hi: 1 }, { traceparent: TRACEPARENT })
+    expect(called.status).toBe(200)
+    const sent = parts(agent.at('/bin')[0]!.headers.traceparent)
+    expect(sent.traceId).toBe(TRACE_ID)
+
+    const metrics = await (await fetch(`${node.url}/metrics`)).text()
+    expect(metrics).toContain(
+      'switchboard_upstream_requests_total{lane="sync",outcome="2xx",protocol="none"} 1',
+    )
+    if (requirePromtool) expect(await promtoolCheck(metrics)).toEqual({ code: 0, output: '' })
+
+    expect(receiver.spans).toHaveLength(0)
+    node.proc.kill('SIGTERM')
+    expect(await node.proc.exited).toBe(0)
+    expect(receiver.exports[0]!.contentType).toBe('application/x-protobuf')
+    const trace = receiver.byTrace(TRACE_ID)
+    const server = trace.find((s) => s.kind === 2)!
+    expect(server).toMatchObject({
+      name: 'POST /api/proxy/:connectionId',
+      parentSpanId: CALLER_SPAN,
+      service: 'switchboard-binary',
+    })
+    expect(server.attributes['http.response.status_code']).toBe(200)
+    const hop = trace.find((s) => s.kind === 3)!
+    expect(hop).toMatchObject({ parentSpanId: server.spanId, spanId: sent.spanId })
+    expect(hop.attributes['switchboard.lane']).toBe('sync')
+  }, 60_000)
 
   test('flags: --port/--host/--database taken, unknown ones refused; a port in use is refused', async () => {
     const dir = tempDir('sb-flags-')

@@ -26,7 +26,7 @@ describe('service routes', () => {
     expect(res.text).toMatch(
       /switchboard_http_request_duration_seconds_bucket\{route="\/api\/agents",le="0.1"\} \d+/,
     )
-    expect(res.text).toMatch(/switchboard_db_pool_size\{dialect="(sqlite|pg)"\} \d+/)
+    expect(res.text).toMatch(/switchboard_db_connections_max\{dialect="(sqlite|postgres)"\} \d+/)
   })
 
   test('x-request-id: returned on every answer, taken from a well-formed incoming id', async () => {
@@ -107,6 +107,7 @@ describe('OpenAPI and Swagger UI', () => {
       'adminToken',
       'agentToken',
       'consoleSession',
+      'metricsToken',
       'workspaceKey',
     ])
     const routes: string[] = []

@@ -64,9 +64,9 @@ describe('who sees what', () => {
     ])
 
     const st = (id: string) => `agent.status_changed:${id}:`
-    expect(seen(wA)).toEqual([
-      st(a1.id),
-      st(a2.id),
+    // a1 and a2 come online together (their sockets open side by side): either may be first.
+    expect(seen(wA).slice(0, 2).sort()).toEqual([st(a1.id), st(a2.id)].sort())
+    expect(seen(wA).slice(2)).toEqual([
       `message.received:${a2.id}:`,
       `job.created:${a1.id}:${b1.id}`,
       st(a1.id),

@@ -1,5 +1,8 @@
 import createClient, { type Middleware } from 'openapi-fetch'
+import { ApiError } from './errors'
 import type { components, paths } from './schema'
+
+export { ApiError, fieldErrors, messageOf } from './errors'
 
 /**
  * The API, typed by the document the server itself serves at /docs/json (generated into
@@ -9,18 +12,6 @@ import type { components, paths } from './schema'
 export const api = createClient<paths>({ baseUrl: '', credentials: 'same-origin' })
 
 export type Schemas = components['schemas']
-
-/** What the server said when it refused: its sentence, code and details, and the status. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message)
-  }
-}
 
 type Result<T> = { data?: T; error?: unknown; response: Response }
 
@@ -42,27 +33,6 @@ export async function call<T>(request: Promise<Result<T>>): Promise<T> {
     body.details,
   )
 }
-
-/**
- * Field-level messages from an API error, keyed by the field's path (`name`,
- * `protocols.mcp.url`, `capabilities.0.name`): request validation lists them in `details`,
- * a refused URL names its `field`.
- */
-export function fieldErrors(e: unknown): Record<string, string> {
-  if (!(e instanceof ApiError)) return {}
-  const out: Record<string, string> = {}
-  if (Array.isArray(e.details)) {
-    for (const d of e.details as { path?: string; message?: string }[]) {
-      if (d.path && !out[d.path]) out[d.path] = d.message ?? 'invalid'
-    }
-  } else if (e.details && typeof e.details === 'object' && 'field' in e.details) {
-    out[String((e.details as { field: unknown }).field)] = e.message
-  }
-  return out
-}
-
-/** A human sentence for any failure. */
-export const messageOf = (e: unknown) => (e instanceof Error ? e.message : 'Something went wrong')
 
 const ended = new Set<() => void>()
 /** Called when the server says the session is gone (401 anywhere but the sign-in itself). */

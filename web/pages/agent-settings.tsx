@@ -2,16 +2,8 @@ import { useState } from 'preact/hooks'
 import { api, call } from '../api/client'
 import { Notice, useSubmit } from '../ui'
 import type { Agent } from './agent'
-import {
-  BasicFields,
-  bodyOf,
-  errorsFor,
-  fieldsOf,
-  localErrors,
-  MetadataFields,
-  RoutingFields,
-  useAgentForm,
-} from './agent-form'
+import { bodyOf, errorsFor, localErrors } from './agent-body'
+import { BasicFields, fieldsOf, MetadataFields, RoutingFields, useAgentForm } from './agent-form'
 
 /** Every registration field, saved with one PATCH. */
 export function SettingsTab({ agent, onSaved }: { agent: Agent; onSaved: (a: Agent) => void }) {

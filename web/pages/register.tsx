@@ -2,16 +2,8 @@ import { useState } from 'preact/hooks'
 import { api, call, type Schemas } from '../api/client'
 import { Link } from '../router'
 import { Code, Field, Notice, PageTitle, SecretOnce, useSubmit } from '../ui'
-import {
-  BasicFields,
-  bodyOf,
-  emptyFields,
-  errorsFor,
-  localErrors,
-  MetadataFields,
-  RoutingFields,
-  useAgentForm,
-} from './agent-form'
+import { bodyOf, emptyFields, errorsFor, localErrors } from './agent-body'
+import { BasicFields, MetadataFields, RoutingFields, useAgentForm } from './agent-form'
 import { heartbeatCurl } from './agents'
 
 type Registered = Schemas['Agent'] & { token: string }

@@ -2,6 +2,7 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'driz
 import type {
   ActorType,
   AgentStatus,
+  AppAuthConfig,
   CommandAction,
   CommandStatus,
   ConnectionStatus,
@@ -208,6 +209,9 @@ export const jobs = sqliteTable(
     callbackUrl: text('callback_url'),
     /** The webhook trigger whose call made the job (its caller is then null). */
     triggerId: text('trigger_id'),
+    /** The W3C trace context of the call that created the job: its delivery, callback and report join it. */
+    traceparent: text('traceparent'),
+    tracestate: text('tracestate'),
     deadlineAt: ts('deadline_at').notNull(),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
@@ -245,6 +249,9 @@ export const webhookDeliveries = sqliteTable(
     lastAttemptAt: ts('last_attempt_at'),
     lastHttpStatus: integer('last_http_status'),
     lastError: text('last_error'),
+    /** The trace the callback belongs to (its job's): every attempt is a hop of it. */
+    traceparent: text('traceparent'),
+    tracestate: text('tracestate'),
     createdAt: ts('created_at').notNull(),
     finishedAt: ts('finished_at'),
   },
@@ -509,4 +516,36 @@ export const consoleSessions = sqliteTable(
     expiresAt: ts('expires_at').notNull(),
   },
   (t) => [index('console_sessions_key_idx').on(t.keyId)],
+)
+
+/**
+ * A third-party API the workspace's agents may call through Switchboard: its base URL, how to
+ * authenticate (the secret sealed under the master key with the row id as additional data,
+ * `secretVersion` bumped on every change of auth), and what the agents may do with it.
+ */
+export const appConnections = sqliteTable(
+  'app_connections',
+  {
+    id: id().primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    description: text('description'),
+    baseUrl: text('base_url').notNull(),
+    auth: json<AppAuthConfig>('auth').notNull(),
+    secret: text('secret').notNull(),
+    secretHint: text('secret_hint'),
+    secretVersion: integer('secret_version').notNull(),
+    allowedAgentIds: json<string[]>('allowed_agent_ids'),
+    allowedMethods: json<string[]>('allowed_methods'),
+    allowedPathPrefixes: json<string[]>('allowed_path_prefixes'),
+    timeoutMs: integer('timeout_ms'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    index('app_connections_workspace_idx').on(t.workspaceId, t.id),
+    uniqueIndex('app_connections_name_idx').on(t.workspaceId, t.name),
+  ],
 )

@@ -24,3 +24,21 @@ export type WebhookDisabledReason = 'failing' | 'gone' | 'manual'
 export type TriggerVerifyType = 'none' | 'token' | 'hmac_sha256' | 'standard_webhooks'
 export type TriggerTransform = 'raw' | 'json_envelope'
 export type TriggerCallOutcome = 'accepted' | 'duplicate'
+
+/** How an app connection authenticates to its app; the secret of each is sealed apart. */
+export type AppAuthType = 'bearer' | 'header' | 'basic' | 'query' | 'oauth2_client_credentials'
+export type OAuthClientAuthMethod = 'client_secret_basic' | 'client_secret_post'
+/** An app connection's auth without its secret (what is stored in the clear and shown). */
+export type AppAuthConfig =
+  | { type: 'bearer' }
+  | { type: 'header'; name: string }
+  | { type: 'basic'; username: string }
+  | { type: 'query'; name: string }
+  | {
+      type: 'oauth2_client_credentials'
+      tokenUrl: string
+      clientId: string
+      scopes: string[] | null
+      audience: string | null
+      clientAuthMethod: OAuthClientAuthMethod
+    }

@@ -1,7 +1,7 @@
 import { getPossiblePath, toOpenAPISchema } from '@elysiajs/openapi/openapi'
 import type { AnyElysia } from 'elysia'
 import { errorExample } from '../schemas'
-import { DOCUMENT_INFO, SECURITY_SCHEMES, TAGS } from './info'
+import { DOCUMENT_INFO, ERROR_HEADERS, SECURITY_SCHEMES, TAGS } from './info'
 import { type Json, liftDefinitions, type SchemaSlot, type Side } from './lift'
 import { finishOperation, type Operation, type RouteHooks } from './operations'
 
@@ -22,13 +22,13 @@ type Paths = Record<string, Record<string, Operation>>
 export function buildDocument(app: AnyElysia, opts: { publicUrl: string | null }) {
   // Not `staticFile` exclusion: the relays' card routes (`…/.well-known/agent-card.json`) are API routes.
   const raw = toOpenAPISchema(app, { staticFile: false }, undefined, undefined, OPENAPI_VERSION)
-  const paths = JSON.parse(JSON.stringify(raw.paths)) as Paths
+  const paths = withoutWildcards(JSON.parse(JSON.stringify(raw.paths)) as Paths)
   // The routes the generator walks; `getGlobalRoutes` is public in practice but typed protected.
   const routes = (app as unknown as { getGlobalRoutes(): Route[] }).getGlobalRoutes()
   for (const route of routes) {
     if (route.hooks?.detail?.hide) continue
     for (const path of getPossiblePath(route.path)) {
-      const op = paths[path.replace(/:([^/]+)/g, '{$1}')]?.[route.method.toLowerCase()]
+      const op = paths[templateOf(path)]?.[route.method.toLowerCase()]
       if (op) finishOperation(op, route.hooks ?? {})
     }
   }
@@ -48,8 +48,31 @@ export function buildDocument(app: AnyElysia, opts: { publicUrl: string | null }
     components: {
       schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))),
       securitySchemes: SECURITY_SCHEMES,
+      headers: ERROR_HEADERS,
     },
   }
+}
+
+/** An Elysia path as an OpenAPI path template: `:id` is `{id}`, a trailing `*` is `{path}`. */
+const templateOf = (path: string) => path.replace(/:([^/]+)/g, '{$1}').replace(/\/\*$/, `/{${WILDCARD}}`)
+
+/** What Elysia's trailing wildcard is called in the document (OpenAPI has no wildcards). */
+const WILDCARD = 'path'
+
+/** The generator keeps Elysia's `*` as it is; the document names it, path and parameter alike. */
+function withoutWildcards(paths: Paths): Paths {
+  const out: Paths = {}
+  for (const [path, item] of Object.entries(paths)) {
+    for (const op of Object.values(item))
+      for (const p of op.parameters ?? [])
+        if (p.in === 'path' && p.name === '*') {
+          p.name = WILDCARD
+          const schema = p.schema as { description?: string } | undefined
+          if (schema) schema.description = `${schema.description ?? 'The rest of the path'} (may contain /)`
+        }
+    out[path.replace(/\/\*$/, `/{${WILDCARD}}`)] = item
+  }
+  return out
 }
 
 /** Every schema an operation holds, with the side it describes. */
@@ -63,7 +86,7 @@ function slotsOf(paths: Paths): SchemaSlot[] {
       for (const media of Object.values(op.requestBody?.content ?? {})) slot('input', media)
       for (const res of Object.values(op.responses ?? {})) {
         for (const media of Object.values(res.content ?? {})) slot('output', media)
-        for (const header of Object.values(res.headers ?? {})) slot('output', header)
+        for (const header of Object.values(res.headers ?? {})) if ('schema' in header) slot('output', header)
       }
     }
   return slots
@@ -80,6 +103,7 @@ function tidyErrors(op: Operation) {
     const schema = media?.schema as { $ref?: string; description?: string } | undefined
     if (schema?.$ref !== '#/components/schemas/Error') continue
     media!.schema = { $ref: schema.$ref }
+    res.headers = { 'x-switchboard-error': { $ref: '#/components/headers/SwitchboardError' } }
     media!.example ??= errorExample(Number(status))
     if (media!.example === undefined) delete media!.example
   }

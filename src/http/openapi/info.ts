@@ -53,6 +53,11 @@ export const TAGS = [
     description: 'Webhook triggers: outside systems start an agent’s job through POST /hooks/{id}',
   },
   {
+    name: 'apps',
+    description:
+      'App connections: third-party APIs an agent calls through Switchboard, which holds the credential',
+  },
+  {
     name: 'relays',
     description:
       'External relays (no token): A2A, MCP and OpenAI clients reach agents that allow external invocation',
@@ -62,6 +67,15 @@ export const TAGS = [
   { name: 'console', description: 'Console sign-in: a session cookie that acts as a workspace key' },
 ]
 
+export const ERROR_HEADERS = {
+  SwitchboardError: {
+    description:
+      "The error's code. Set on every error Switchboard itself answers, never on an agent's answer " +
+      'passed through a proxy lane, so a client can tell the two apart.',
+    schema: { type: 'string' },
+  },
+}
+
 export const SECURITY_SCHEMES = {
   adminToken: { type: 'http', scheme: 'bearer', description: 'SWITCHBOARD_ADMIN_TOKEN' },
   workspaceKey: {
@@ -70,6 +84,11 @@ export const SECURITY_SCHEMES = {
     description: 'A workspace key (wk_…); x-api-key also works',
   },
   agentToken: { type: 'http', scheme: 'bearer', description: 'An agent token (tk_… or pre-generated)' },
+  metricsToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'SWITCHBOARD_METRICS_TOKEN: only for GET /metrics, and only when it is set',
+  },
   consoleSession: {
     type: 'apiKey',
     in: 'cookie',

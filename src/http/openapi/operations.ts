@@ -1,5 +1,9 @@
 type Media = { schema?: unknown; example?: unknown }
-type Response = { description: string; content?: Record<string, Media>; headers?: Record<string, Media> }
+type Response = {
+  description: string
+  content?: Record<string, Media>
+  headers?: Record<string, Media | { $ref: string }>
+}
 export type Operation = {
   operationId?: string
   security?: Record<string, string[]>[]

@@ -31,6 +31,11 @@ export type AuditAction =
   | 'trigger_created'
   | 'trigger_updated'
   | 'trigger_deleted'
+  | 'app_connection_created'
+  | 'app_connection_updated'
+  | 'app_connection_secret_changed'
+  | 'app_connection_deleted'
+  | 'app_connection_executed'
   | 'console_signed_in'
   | 'console_signed_out'
 

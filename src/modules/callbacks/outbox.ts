@@ -1,4 +1,19 @@
-import { and, asc, type Column, eq, gt, inArray, isNull, lt, lte, notExists, or, sql } from 'drizzle-orm'
+import {
+  and,
+  asc,
+  type Column,
+  count,
+  eq,
+  gt,
+  inArray,
+  isNull,
+  lt,
+  lte,
+  min,
+  notExists,
+  or,
+  sql,
+} from 'drizzle-orm'
 import { alias } from 'drizzle-orm/sqlite-core'
 import type { Orm } from '../../db'
 import type { Row } from '../../db/schema'
@@ -24,6 +39,9 @@ export type NewDelivery = {
   eventType: string
   url: string
   payload: JsonValue
+  /** The trace the delivery's attempts join; null: each attempt starts a trace of its own. */
+  traceparent?: string | null
+  tracestate?: string | null
 }
 export type NewCallback = {
   workspaceId: string
@@ -31,6 +49,9 @@ export type NewCallback = {
   eventType: string
   url: string
   payload: JsonValue
+  /** The trace the callback joins (its job's); null: a trace of its own. */
+  traceparent: string | null
+  tracestate: string | null
 }
 
 /** The webhook-id receivers deduplicate on: one per job, the same on every attempt. */
@@ -68,6 +89,8 @@ export async function insertDelivery(
     lastAttemptAt: null,
     lastHttpStatus: null,
     lastError: null,
+    traceparent: n.traceparent ?? null,
+    tracestate: n.tracestate ?? null,
     createdAt: now,
     finishedAt: null,
   }
@@ -248,4 +271,21 @@ export async function attemptsOf(deps: Pick<Deps, 'db'>, deliveryId: string, lim
 export async function deleteDeliveriesOf(deps: Pick<Deps, 'db'>, tx: Orm, jobId: string) {
   const d = deps.db.t.webhookDeliveries
   await tx.delete(d).where(eq(d.jobId, jobId))
+}
+
+/**
+ * The outbox's depth: deliveries (callbacks and agent webhooks) still to be made, and how long
+ * the most overdue one has been due (0 when none is overdue). Across the database: every instance reports the same.
+ */
+export async function outboxDepth(
+  deps: Pick<Deps, 'db' | 'clock'>,
+): Promise<{ pending: number; lagSeconds: number }> {
+  const d = deps.db.t.webhookDeliveries
+  const [row] = await deps.db.orm
+    .select({ pending: count(), oldest: min(d.nextAttemptAt) })
+    .from(d)
+    .where(eq(d.status, 'pending'))
+  const oldest = row?.oldest ? new Date(row.oldest).getTime() : null
+  const lag = oldest === null ? 0 : Math.max(0, deps.clock.now().getTime() - oldest) / 1000
+  return { pending: Number(row?.pending ?? 0), lagSeconds: lag }
 }

@@ -22,6 +22,8 @@ export type WorkerOptions = {
 
 const DEFAULTS: WorkerOptions = { batch: 32, leaseMs: 60_000, pollMs: 5_000, timeoutMs: 15_000 }
 
+const KINDS = ['callback', 'agent_webhook'] as const
+
 /** How much of a receiver's answer an attempt keeps (agent webhooks show it). */
 const EXCERPT_BYTES = 1024
 
@@ -40,7 +42,7 @@ export class CallbackWorker {
   private stopped = false
   private readonly abort = new AbortController()
   private readonly inFlight = new Set<Promise<void>>()
-  private readonly attemptsTotal: Counter
+  private readonly attempts: Counter
   private readonly attemptSeconds: Histogram
 
   readonly opts: WorkerOptions
@@ -50,13 +52,16 @@ export class CallbackWorker {
     opts: Partial<WorkerOptions> = {},
   ) {
     this.opts = { ...DEFAULTS, ...opts }
-    this.attemptsTotal = deps.metrics.counter(
-      'switchboard_outbox_attempts_total',
-      'Outbox delivery attempts (job callbacks, agent webhooks) by kind and the delivery status after it',
+    this.attempts = deps.metrics.counter(
+      'switchboard_callback_attempts_total',
+      'Outbox delivery attempts (kind: callback, agent_webhook) by what followed: delivered, retry, failed ' +
+        '(no attempts left) or gone (410)',
     )
+    for (const kind of KINDS)
+      for (const result of ['delivered', 'retry', 'failed', 'gone']) this.attempts.series({ kind, result })
     this.attemptSeconds = deps.metrics.histogram(
-      'switchboard_outbox_attempt_duration_seconds',
-      'Outbox delivery attempt duration by kind',
+      'switchboard_callback_attempt_duration_seconds',
+      'Outbox delivery attempt duration by kind (callback, agent_webhook)',
       [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
     )
   }
@@ -158,7 +163,11 @@ export class CallbackWorker {
     const { deps } = this
     const at = deps.clock.now()
     const started = performance.now()
+    const kind = claimed.agentId ? 'agent_webhook' : 'callback'
     const result: AttemptResult = { at, httpStatus: null, error: null, durationMs: 0, responseExcerpt: null }
+    // Every attempt is a hop of its row's trace (a row without one starts a trace of its own).
+    const resumed = deps.tracer.resume(claimed.traceparent, claimed.tracestate)
+    const trace = resumed ?? deps.tracer.root(claimed.agentId ? 'agent webhook' : 'job callback')
     try {
       const body = JSON.stringify(claimed.payload)
       const headers = {
@@ -170,6 +179,10 @@ export class CallbackWorker {
         { url: claimed.url, credential: null },
         { method: 'POST', headers: new Headers(), body },
         {
+          lane: claimed.agentId ? 'webhook' : 'callback',
+          trace,
+          // Receivers' URLs often carry a secret in their path.
+          redactPath: true,
           rules: LANE_HEADERS.request,
           add: headers,
           timeoutMs: this.opts.timeoutMs,
@@ -178,6 +191,7 @@ export class CallbackWorker {
         },
       )
       if (!sent.ok && sent.kind === 'aborted' && this.abort.signal.aborted) {
+        if (!resumed) deps.tracer.endBackground(trace)
         await releaseClaim(deps, claimed)
         return
       }
@@ -193,26 +207,37 @@ export class CallbackWorker {
     } catch (e) {
       result.error = e instanceof Error ? e.message : String(e)
     }
+    if (!resumed) deps.tracer.endBackground(trace, result.error)
     result.durationMs = Math.round(performance.now() - started)
-    const kind = claimed.agentId ? 'agent_webhook' : 'callback'
     try {
       const status = await recordAttempt(deps, claimed, result, (tx, status) =>
         noteWebhookOutcome(deps, tx, claimed, status, result),
       )
-      this.attemptsTotal.inc({ kind, status })
+      this.attempts.inc({ kind, result: status === 'pending' ? 'retry' : status })
       this.attemptSeconds.observe({ kind }, result.durationMs / 1000)
-      deps.log.info('outbox attempt', {
-        kind,
-        deliveryId: claimed.id,
-        jobId: claimed.jobId,
-        agentId: claimed.agentId,
-        attempt: claimed.attempts,
-        httpStatus: result.httpStatus,
-        status,
-      })
+      // A failed attempt says why (the receiver's status or the network's reason), never the
+      // URL (it may hold a secret), a header or a body.
+      deps.log[result.error ? 'warn' : 'info'](
+        claimed.agentId ? 'agent webhook attempt' : 'callback attempt',
+        {
+          deliveryId: claimed.id,
+          jobId: claimed.jobId,
+          agentId: claimed.agentId,
+          traceId: trace.traceId,
+          attempt: claimed.attempts,
+          httpStatus: result.httpStatus,
+          durationMs: result.durationMs,
+          status,
+          ...(result.error ? { cause: result.error } : {}),
+        },
+      )
     } catch (e) {
       // The claim expires on its own and the attempt is made again.
-      deps.log.error('recording an outbox attempt failed', { deliveryId: claimed.id, error: e })
+      deps.log.error('recording an outbox attempt failed', {
+        deliveryId: claimed.id,
+        traceId: trace.traceId,
+        error: e,
+      })
     }
   }
 }

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm'
 import type { Deps } from '../../deps'
+import { CacheStats } from '../../lib/cache-stats'
 import { isPermanentId } from '../../lib/ids'
 import { credentialContext } from '../agents/register'
 import type { RouteAgent } from './routing'
@@ -31,6 +32,7 @@ export class RouteDirectory {
   /** Bumped on every eviction: a load that raced one must not be cached. */
   private versions = new Map<string, number>()
   private readonly unsubscribe: (() => void)[]
+  readonly stats = { agents: new CacheStats(), connections: new CacheStats() }
 
   constructor(private readonly deps: Pick<Deps, 'db' | 'sealer' | 'bus' | 'log'>) {
     this.unsubscribe = [
@@ -52,8 +54,15 @@ export class RouteDirectory {
     this.connections.clear()
   }
 
+  /** Entries held: agents and connections. */
+  get sizes() {
+    return { agents: this.agents.size, connections: this.connections.size }
+  }
+
   agent(id: string): Promise<RouteAgent | null> {
-    return this.cached(this.agents, id, () => this.loadAgent(eq(this.deps.db.t.agents.id, id)))
+    return this.cached(this.agents, this.stats.agents, id, () =>
+      this.loadAgent(eq(this.deps.db.t.agents.id, id)),
+    )
   }
 
   /** An agent by its permanent id (the relays' address); null for an unknown or malformed one. */
@@ -69,7 +78,7 @@ export class RouteDirectory {
   }
 
   connection(id: string): Promise<RouteConnection | null> {
-    return this.cached(this.connections, id, async () => {
+    return this.cached(this.connections, this.stats.connections, id, async () => {
       const { connections: c } = this.deps.db.t
       const [row] = await this.deps.db.orm
         .select({ id: c.id, agentId: c.agentId, targetAgentId: c.targetAgentId, status: c.status })
@@ -89,11 +98,16 @@ export class RouteDirectory {
 
   private async cached<T>(
     map: Map<string, { at: number; value: T }>,
+    stats: CacheStats,
     id: string,
     load: () => Promise<T>,
   ): Promise<T> {
     const hit = map.get(id)
-    if (hit && Date.now() - hit.at < TTL_MS) return hit.value
+    if (hit && Date.now() - hit.at < TTL_MS) {
+      stats.hits++
+      return hit.value
+    }
+    stats.misses++
     const version = this.versions.get(id)
     const value = await load()
     if (this.versions.get(id) === version) {

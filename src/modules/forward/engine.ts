@@ -2,10 +2,13 @@ import type { Deps } from '../../deps'
 import { AppError, notFound } from '../../lib/errors'
 import type { SendFailure } from '../../lib/outbound/client'
 import type { ProtocolName } from '../../lib/protocols'
+import type { GenAiCall, HopSpan, Trace } from '../../lib/trace/tracer'
 import type { AgentActor } from '../tokens/actor'
 import { TooLarge, watched } from './answer'
 import type { RouteDirectory } from './directory'
 import { outgoingHeaders, type RequestHeaderRules } from './headers'
+import type { Lane } from './lanes'
+import { statusOutcome, type UpstreamMeter } from './meter'
 import { type Destination, type Hop, joinUrl, planHop, type RouteAgent } from './routing'
 
 /** Who a call is for, before it is resolved to an agent and a URL. */
@@ -25,6 +28,19 @@ export type Outgoing = {
 }
 
 export type ForwardOptions = {
+  /** Who is calling: a bounded label on the upstream metrics and the span (see lanes.ts). */
+  lane: Lane
+  /** The protocol the call is for (null: the agent's default endpoint); a label too. */
+  protocol?: ProtocolName | null
+  /**
+   * The work this call belongs to (the request's `ctx.trace`, or background work's own): the
+   * call carries its trace in a `traceparent` naming a new span, and lands in its log line.
+   */
+  trace: Trace
+  /** The request names a model (the OpenAI relay): the span gets the GenAI attributes. */
+  genAi?: GenAiCall
+  /** The URL may hide a secret in its path (a callback URL): spans show only its origin. */
+  redactPath?: boolean
   rules: RequestHeaderRules
   /** Switchboard's own headers (caller identity, job id…); the credential still wins over them. */
   add?: Record<string, string>
@@ -60,7 +76,10 @@ export type Forwarded = { ok: true; response: Response } | ForwardFailure
  * 2. sending — `send()`: the caller's headers cleaned by a rule set (headers.ts), Switchboard's
  *    own added, the endpoint credential injected last, through the outbound client (address
  *    guard, pinned connection, no redirects), with timeouts, a body cap and the caller's abort;
- * 3. answering — the `Response` comes back as it streams; `streamedAnswer()` hands it on with
+ * 3. observing — every call is counted and timed by `lane` and `protocol` (bounded labels),
+ *    carries the work's trace in a `traceparent` naming a new span, is listed in the request's
+ *    log line, and is a client span when OpenTelemetry export is on (see docs/adr/0009);
+ * 4. answering — the `Response` comes back as it streams; `streamedAnswer()` hands it on with
  *    the answer-header rules, `readAnswer()` reads it whole (answer.ts); failures map to the
  *    `{error, code}` envelope with `upstreamError()` / `discreetUpstreamError()` (errors.ts).
  *
@@ -68,7 +87,8 @@ export type Forwarded = { ok: true; response: Response } | ForwardFailure
  *
  *     const to: Destination = { url, credential: { name: 'authorization', value: `Bearer ${secret}` } }
  *     const sent = await deps.forward.send(to, { method: 'POST', headers, body },
- *       { rules: LANE_HEADERS.request, add: { 'user-agent': 'Switchboard-Webhooks/1' }, timeoutMs: 15_000 })
+ *       { lane: 'app', trace: ctx.trace, rules: LANE_HEADERS.request,
+ *         add: { 'user-agent': 'Switchboard-Webhooks/1' }, timeoutMs: 15_000 })
  *     if (!sent.ok) …                                  // a result record, never a throw
  *     const answer = await readAnswer(sent.response, cap)  // or streamedAnswer(sent.response, rules)
  *
@@ -77,7 +97,12 @@ export type Forwarded = { ok: true; response: Response } | ForwardFailure
  * Built once at start-up (server.ts) with the read model it reads.
  */
 export class ForwardingEngine {
-  constructor(private readonly deps: Pick<Deps, 'outbound'> & { routes: RouteDirectory }) {}
+  constructor(
+    private readonly deps: Pick<Deps, 'outbound' | 'tracer'> & {
+      routes: RouteDirectory
+      meter: UpstreamMeter
+    },
+  ) {}
 
   /**
    * Resolves a target to a hop. Anyone but a participant of a connection gets 404; a line
@@ -129,15 +154,58 @@ export class ForwardingEngine {
    */
   async send(to: Destination, req: Outgoing, opts: ForwardOptions): Promise<Forwarded> {
     const url = req.path ? joinUrl(to.url, req.path.rest, req.path.search) : to.url
-    const headers = outgoingHeaders(req.headers, opts.rules, opts.add, to.credential)
-    if (!opts.idleMs && !opts.totalMs && !opts.maxBodyBytes && !opts.onEnd) {
-      // The lanes' hot path: nothing to watch.
-      return this.deps.outbound.send(
-        { url, method: req.method, headers, body: req.body },
-        { timeoutMs: opts.timeoutMs, signal: opts.signal },
-      )
-    }
-    return this.sendWatched(url, headers, req, opts)
+    const agent = 'agent' in to ? (to as Hop).agent : null
+    const span = this.deps.tracer.hop(opts.trace, {
+      lane: opts.lane,
+      protocol: opts.protocol ?? null,
+      method: req.method,
+      url,
+      originOnly: opts.redactPath === true,
+      agent,
+      genAi: opts.genAi,
+    })
+    const headers = outgoingHeaders(req.headers, opts.rules, opts.add, to.credential, {
+      traceparent: span.traceparent,
+      tracestate: opts.trace.state,
+    })
+    const started = performance.now()
+    // The lanes' hot path has nothing to watch.
+    const sent =
+      !opts.idleMs && !opts.totalMs && !opts.maxBodyBytes && !opts.onEnd
+        ? await this.deps.outbound.send(
+            { url, method: req.method, headers, body: req.body },
+            { timeoutMs: opts.timeoutMs, signal: opts.signal },
+          )
+        : await this.sendWatched(url, headers, req, opts)
+    this.noteCall(opts, agent, sent, performance.now() - started, span)
+    return sent
+  }
+
+  /** Metrics, the request's log line and the span: one place for every lane. */
+  private noteCall(
+    opts: ForwardOptions,
+    agent: RouteAgent | null,
+    sent: Forwarded,
+    ms: number,
+    span: HopSpan,
+  ) {
+    const status = sent.ok ? sent.response.status : null
+    const outcome = sent.ok ? statusOutcome(sent.response.status) : sent.kind
+    this.deps.meter.record(
+      opts.lane,
+      opts.protocol ?? null,
+      outcome,
+      ms / 1000,
+      agent ? { agent: agent.permanentId, workspace: agent.workspaceId } : null,
+    )
+    opts.trace.hops?.push({
+      lane: opts.lane,
+      agent: agent?.permanentId ?? null,
+      status,
+      outcome,
+      ms: Math.round(ms * 100) / 100,
+    })
+    span.end({ status, failure: sent.ok ? null : sent.kind })
   }
 
   /** `send` with an idle timer, a total deadline, a body cap or an end hook. */

@@ -4,22 +4,26 @@ import type { ForwardFailure } from './engine'
 /**
  * An outbound failure as a caller of the lanes sees it: a timeout is 504 on the sync lane
  * (`gateway_timeout`), 502 on the others; everything else 502, saying what went wrong.
+ * `upstream` names what was called ("agent" on the lanes, "app" for an app connection).
  */
 export function upstreamError(
   f: ForwardFailure,
   timeoutCode: 'gateway_timeout' | 'bad_gateway' = 'gateway_timeout',
+  upstream = 'agent',
 ): AppError {
   switch (f.kind) {
     case 'timeout':
-      return new AppError(timeoutCode, `The agent did not answer in time (${f.message})`)
+      return new AppError(timeoutCode, `The ${upstream} did not answer in time (${f.message})`)
     case 'refused':
-      return new AppError('bad_gateway', `The agent's address is not allowed: ${f.message}`, { rule: f.rule })
+      return new AppError('bad_gateway', `The ${upstream}'s address is not allowed: ${f.message}`, {
+        rule: f.rule,
+      })
     case 'unresolvable':
-      return new AppError('bad_gateway', `The agent's host does not resolve: ${f.message}`)
+      return new AppError('bad_gateway', `The ${upstream}'s host does not resolve: ${f.message}`)
     case 'aborted':
       return new AppError('bad_gateway', 'The call was aborted')
     case 'network':
-      return new AppError('bad_gateway', `The agent could not be reached: ${f.message}`)
+      return new AppError('bad_gateway', `The ${upstream} could not be reached: ${f.message}`)
     case 'too_large':
       return tooLarge(f.limitBytes)
   }

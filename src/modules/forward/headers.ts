@@ -71,24 +71,66 @@ export const TRANSPARENT_HEADERS = {
 }
 
 /**
+ * A third-party API called on an agent's behalf (app connections): the caller's own headers go
+ * up (the app's API may need them) but never a credential, cookie, host or forwarding header —
+ * the connection's credential is the only one; the answer's headers come back except cookies,
+ * connection framing and the length and encoding of a body that is read, decoded and re-shaped.
+ */
+export const APP_HEADERS = {
+  request: {
+    drop: new Set([
+      'host',
+      'authorization',
+      'proxy-authorization',
+      'cookie',
+      'cookie2',
+      'content-length',
+      'accept-encoding',
+      'forwarded',
+      'x-forwarded-for',
+      'x-forwarded-host',
+      'x-forwarded-proto',
+      'x-real-ip',
+    ]),
+  } satisfies RequestHeaderRules,
+  answer: {
+    except: new Set([
+      ...HOP_BY_HOP,
+      'set-cookie',
+      'set-cookie2',
+      'content-length',
+      'content-encoding',
+      'alt-svc',
+    ]),
+  } satisfies AnswerHeaderRules,
+}
+
+/**
  * The headers sent upstream: the caller's, cleaned by `rules`, then Switchboard's own (`add`),
- * then the endpoint credential, which nothing can override. A plain record (header names
- * arrive lower-cased): this runs on every call.
+ * then the hop's trace context (the caller's `traceparent`/`tracestate` never pass as they
+ * came: the hop names its own span as the parent), then the endpoint credential, which nothing
+ * can override. A plain record (header names arrive lower-cased): this runs on every call.
  */
 export function outgoingHeaders(
   incoming: Headers,
   rules: RequestHeaderRules,
   add: Record<string, string> | undefined,
   credential: Credential | null,
+  trace?: { traceparent: string; tracestate: string | null },
 ): Record<string, string> {
   const connection = incoming.get('connection')
   const named = connection ? new Set(connection.split(',').map((s) => s.trim().toLowerCase())) : null
   const out: Record<string, string> = {}
   for (const [k, value] of incoming) {
     if (HOP_BY_HOP.has(k) || rules.drop.has(k) || named?.has(k) || k.startsWith('x-switchboard-')) continue
+    if (k === 'traceparent' || k === 'tracestate') continue
     out[k] = value
   }
   if (add) for (const k in add) out[k.toLowerCase()] = add[k]!
+  if (trace) {
+    out.traceparent = trace.traceparent
+    if (trace.tracestate) out.tracestate = trace.tracestate
+  }
   if (credential) out[credential.name.toLowerCase()] = credential.value
   return out
 }

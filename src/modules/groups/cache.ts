@@ -1,3 +1,4 @@
+import { CacheStats } from '../../lib/cache-stats'
 import type { EventBus, RouteChangedNote } from '../events/bus'
 
 const TTL_MS = 60_000
@@ -14,6 +15,7 @@ export class LaneCache<V> {
   private entries = new Map<string, { at: number; value: V }>()
   private generation = 0
   private readonly unsubscribe: () => void
+  readonly stats = new CacheStats()
 
   constructor(bus: EventBus, keyOf: (note: RouteChangedNote) => string | undefined) {
     this.unsubscribe = bus.subscribe('route.changed', (note) => {
@@ -26,7 +28,11 @@ export class LaneCache<V> {
 
   async get(id: string, load: () => Promise<V>): Promise<V> {
     const hit = this.entries.get(id)
-    if (hit && Date.now() - hit.at < TTL_MS) return hit.value
+    if (hit && Date.now() - hit.at < TTL_MS) {
+      this.stats.hits++
+      return hit.value
+    }
+    this.stats.misses++
     const generation = this.generation
     const value = await load()
     if (generation === this.generation) {
@@ -34,6 +40,10 @@ export class LaneCache<V> {
       this.entries.set(id, { at: Date.now(), value })
     }
     return value
+  }
+
+  get size() {
+    return this.entries.size
   }
 
   stop() {

@@ -1,4 +1,6 @@
-import type { OutboundClient } from '../../lib/outbound/client'
+import type { Trace } from '../../lib/trace/tracer'
+import type { ForwardingEngine } from '../forward/engine'
+import { LANE_HEADERS } from '../forward/headers'
 
 export type CheckResult = {
   ok: boolean
@@ -7,20 +9,32 @@ export type CheckResult = {
   error: string | null
 }
 
+const NO_HEADERS = new Headers()
+const CHECK_HEADERS = { 'user-agent': 'Switchboard-Health/1', accept: '*/*' }
+
 /**
- * One health check: a GET to the endpoint through the outbound guard. Any HTTP answer
- * below 500 means something is there and answering (a 401 or 404 included); a 5xx, a
- * timeout, a refused address or a network error does not.
+ * One health check: a GET to the endpoint through the forwarding engine (the outbound guard,
+ * the upstream metrics as lane `health`, a hop of the sweep's trace). Any HTTP answer below
+ * 500 means something is there and answering (a 401 or 404 included); a 5xx, a timeout, a
+ * refused address or a network error does not.
  */
 export async function checkEndpoint(
-  outbound: OutboundClient,
+  forward: ForwardingEngine,
   url: string,
-  opts: { timeoutMs: number; signal?: AbortSignal },
+  opts: { timeoutMs: number; signal?: AbortSignal; trace: Trace },
 ): Promise<CheckResult> {
   const started = performance.now()
-  const sent = await outbound.send(
-    { url, method: 'GET', headers: { 'user-agent': 'Switchboard-Health/1', accept: '*/*' } },
-    { timeoutMs: opts.timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) },
+  const sent = await forward.send(
+    { url, credential: null },
+    { method: 'GET', headers: NO_HEADERS, body: null },
+    {
+      lane: 'health',
+      trace: opts.trace,
+      rules: LANE_HEADERS.request,
+      add: CHECK_HEADERS,
+      timeoutMs: opts.timeoutMs,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    },
   )
   const latencyMs = Math.round(performance.now() - started)
   if (!sent.ok)

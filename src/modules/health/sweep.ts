@@ -7,16 +7,20 @@ import { recordCheck } from './record'
 import { spreadWindowMs, sweepPlan } from './spread'
 
 const meters = new WeakMap<Deps['metrics'], { checks: Counter; lastSweepMs: number }>()
-function meter(deps: Deps) {
+/** The health checker's metrics (registered at start-up, so they show before the first sweep). */
+export function healthMeter(deps: Pick<Deps, 'metrics'>) {
   let m = meters.get(deps.metrics)
   if (!m) {
     const made = {
       checks: deps.metrics.counter('switchboard_health_checks_total', 'Health checks by result'),
       lastSweepMs: 0,
     }
-    deps.metrics.gauge('switchboard_health_sweep_seconds', 'How long the last health sweep took', () => [
-      [{}, made.lastSweepMs / 1000],
-    ])
+    for (const result of ['passed', 'failed']) made.checks.series({ result })
+    deps.metrics.gauge(
+      'switchboard_health_sweep_duration_seconds',
+      'How long the last health sweep took, in seconds',
+      () => [[{}, made.lastSweepMs / 1000]],
+    )
     meters.set(deps.metrics, made)
     m = made
   }
@@ -53,7 +57,9 @@ export async function runHealthSweep(deps: Deps, signal?: AbortSignal): Promise<
     targets.map((t) => ({ id: t.id, url: t.url! })),
     windowMs,
   )
-  const m = meter(deps)
+  const m = healthMeter(deps)
+  // One trace per sweep: every check is a hop of it.
+  const trace = deps.tracer.root('health sweep')
   const summary: SweepSummary = { agents: plan.length, checked: 0, passed: 0, failed: 0, skipped: 0 }
   const started = performance.now()
   const recorded: Promise<void>[] = []
@@ -67,8 +73,9 @@ export async function runHealthSweep(deps: Deps, signal?: AbortSignal): Promise<
         summary.skipped++
         continue
       }
-      const result = await checkEndpoint(deps.outbound, item.url, {
+      const result = await checkEndpoint(deps.forward, item.url, {
         timeoutMs: config.healthTimeoutMs,
+        trace,
         ...(signal ? { signal } : {}),
       })
       if (signal?.aborted) {
@@ -79,6 +86,16 @@ export async function runHealthSweep(deps: Deps, signal?: AbortSignal): Promise<
       if (result.ok) summary.passed++
       else summary.failed++
       m.checks.inc({ result: result.ok ? 'passed' : 'failed' })
+      if (!result.ok) {
+        // Why, in the agent's own words or the network's: never the URL, a header or a body.
+        deps.log.info('health check failed', {
+          agentId: item.id,
+          traceId: trace.traceId,
+          httpStatus: result.httpStatus,
+          latencyMs: result.latencyMs,
+          cause: result.error,
+        })
+      }
       // Not awaited: results are written in groups while the next checks go out. The agent
       // may have been deleted since the list was read: nothing to record then.
       recorded.push(
@@ -91,6 +108,7 @@ export async function runHealthSweep(deps: Deps, signal?: AbortSignal): Promise<
   const workers = Math.min(config.healthConcurrency, plan.length)
   await Promise.all(Array.from({ length: workers }, worker))
   await Promise.all(recorded)
+  deps.tracer.endBackground(trace)
   m.lastSweepMs = performance.now() - started
   deps.log.debug('health sweep done', { ...summary, durationMs: Math.round(m.lastSweepMs) })
   return summary

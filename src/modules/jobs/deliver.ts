@@ -1,5 +1,7 @@
 import type { Deps } from '../../deps'
+import type { ProtocolName } from '../../lib/protocols'
 import { readCapped } from '../../lib/read'
+import type { Trace } from '../../lib/trace/tracer'
 import { upstreamError } from '../forward/errors'
 import { type CallContext, callerHeaders, LANE_HEADERS } from '../forward/headers'
 import type { Hop } from '../forward/routing'
@@ -10,6 +12,9 @@ import { decoded, excerpt, resultOf } from './result'
 export type FirstDelivery = {
   jobId: string
   hop: Hop
+  protocol: ProtocolName | null
+  /** The request's trace: the delivery is one of its hops, though it ends after the 202. */
+  trace: Trace
   headers: Headers
   body: Uint8Array
   call: CallContext
@@ -74,7 +79,15 @@ async function deliver(deps: Deps, d: FirstDelivery, ctl: AbortController) {
     const sent = await deps.forward.send(
       d.hop,
       { method: 'POST', headers: d.headers, body: d.body },
-      { rules: LANE_HEADERS.request, add: callerHeaders(d.call), timeoutMs, signal: ctl.signal },
+      {
+        lane: 'async',
+        protocol: d.protocol,
+        trace: d.trace,
+        rules: LANE_HEADERS.request,
+        add: callerHeaders(d.call),
+        timeoutMs,
+        signal: ctl.signal,
+      },
     )
     if (!sent.ok) {
       const error =

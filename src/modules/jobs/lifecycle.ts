@@ -45,6 +45,9 @@ export type NewJob = {
   targetAgentId: string
   handledByAgentId: string
   callbackUrl: string | null
+  /** The creating request's trace context (its span is the parent of the delivery and the callback). */
+  traceparent: string | null
+  tracestate: string | null
 }
 
 /**
@@ -144,6 +147,8 @@ export async function finishJob(deps: Deps, jobId: string, outcome: Outcome): Pr
         eventType: `job.${row.status}`,
         url: row.callbackUrl,
         payload: callbackPayload(row),
+        traceparent: row.traceparent,
+        tracestate: row.tracestate,
       })
     }
     return row

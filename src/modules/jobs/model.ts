@@ -62,6 +62,12 @@ export const Job = z
     createdAt: Timestamp,
     updatedAt: Timestamp,
     completedAt: NullableTimestamp.describe('When it became completed or failed'),
+    traceId: z
+      .string()
+      .nullable()
+      .describe(
+        'The W3C trace id of the call that created the job (its traceparent, continued, or a new trace); the delivery, the callback and the status report carry it',
+      ),
     callback: CallbackDelivery.nullable().describe('null when the call carried no callback URL'),
   })
   .meta({ id: 'Job' })

@@ -111,6 +111,8 @@ export async function reportStatus({
   const { deps, actor } = ctx
   const { row } = await visibleJob(deps, actor, input.jobId)
   if (!mayReport(row, actor)) throw forbidden('Only the agent that received the job may report its status')
+  // A report that carries no traceparent of its own joins the job's trace.
+  ctx.trace.adopt(row.traceparent, row.tracestate)
   const done = await finishJob(deps, row.id, {
     status: input.status,
     result: (input.result ?? null) as JobRow['result'],

@@ -1,6 +1,8 @@
 import type { Orm } from '../../db'
 import type { Deps } from '../../deps'
 import { AppError } from '../../lib/errors'
+import type { ProtocolName } from '../../lib/protocols'
+import type { Trace } from '../../lib/trace/tracer'
 import type { Hop } from '../forward/routing'
 import { startDelivery } from './deliver'
 import { callbackUrlShape, stripSwitchboardMeta } from './envelope'
@@ -9,6 +11,9 @@ import { createJob, type JobRow, pollPath } from './lifecycle'
 export type Submission = {
   /** Who receives the job: resolved (routing, protocol, fallback) by the lane that asks. */
   hop: Hop
+  protocol: ProtocolName | null
+  /** The creating request's trace: the job, its delivery and its callback join it. */
+  trace: Trace
   /** The workspace that owns the job (the caller's). */
   workspaceId: string
   connectionId: string | null
@@ -51,6 +56,8 @@ export async function submitJob(deps: Deps, s: Submission): Promise<JobRow> {
       targetAgentId: s.hop.requested.id,
       handledByAgentId: s.hop.agent.id,
       callbackUrl: callback,
+      traceparent: s.trace.traceparent,
+      tracestate: s.trace.state,
     },
     s.alongside,
   )
@@ -59,6 +66,8 @@ export async function submitJob(deps: Deps, s: Submission): Promise<JobRow> {
   startDelivery(deps, {
     jobId: job.id,
     hop: s.hop,
+    protocol: s.protocol,
+    trace: s.trace,
     headers: sent.headers,
     body: sent.body,
     call: {

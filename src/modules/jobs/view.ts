@@ -1,4 +1,5 @@
 import type { Row } from '../../db/schema'
+import { parseTraceparent } from '../../lib/trace/context'
 import type { JobRow } from './lifecycle'
 
 type Delivery = Row<'webhookDeliveries'>
@@ -54,6 +55,7 @@ export function jobView(row: JobRow, callback: ReturnType<typeof deliveryView> |
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     completedAt: iso(row.completedAt),
+    traceId: parseTraceparent(row.traceparent)?.traceId ?? null,
     callback,
   }
 }

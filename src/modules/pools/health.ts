@@ -36,6 +36,13 @@ export class PassiveHealth {
     return false
   }
 
+  /** Members ejected at `now`. */
+  ejectedCount(now: number): number {
+    let n = 0
+    for (const s of this.state.values()) if (s.ejectedUntil > now) n++
+    return n
+  }
+
   success(key: string): void {
     this.state.delete(key)
   }

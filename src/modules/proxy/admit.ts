@@ -1,4 +1,5 @@
 import type { Ctx } from '../../deps'
+import { countRefusal } from '../../http/request'
 import { AppError } from '../../lib/errors'
 import type { ProtocolName } from '../../lib/protocols'
 import { rateLimitHeaders } from '../../lib/ratelimit'
@@ -9,8 +10,10 @@ import type { AgentActor } from '../tokens/actor'
 export function limitCaller(ctx: Ctx<AgentActor>): Record<string, string> {
   const d = ctx.deps.limits.proxy.take(`token:${ctx.actor.tokenId}`)
   const headers = rateLimitHeaders(d)
-  if (!d.allowed)
+  if (!d.allowed) {
+    countRefusal(ctx.deps, 'proxy')
     throw new AppError('rate_limited', 'Too many proxy calls for this token; retry later', undefined, headers)
+  }
   return headers
 }
 

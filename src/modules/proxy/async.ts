@@ -27,6 +27,8 @@ export async function callAsync({
     connectionId: input.connectionId,
     caller: actor,
     triggerId: null,
+    protocol,
+    trace: ctx.trace,
     headers: request.headers,
     body: await readBytes(request, deps.config.bufferedBodyBytes),
     requestId: ctx.requestId,

@@ -84,6 +84,9 @@ async function deliver(ctx: Ctx<AgentActor>, d: Delivery): Promise<BroadcastResu
       hop,
       { method: 'POST', headers: d.request.headers, body: d.body },
       {
+        lane: 'broadcast',
+        protocol: d.protocol,
+        trace: ctx.trace,
         rules: LANE_HEADERS.request,
         add: callerHeaders({
           caller: ctx.actor,

@@ -81,6 +81,9 @@ export async function callPool({
       c.hop,
       { method: 'POST', headers: request.headers, body },
       {
+        lane: 'pool',
+        protocol,
+        trace: ctx.trace,
         rules: LANE_HEADERS.request,
         add: callerHeaders({
           caller: actor,
@@ -102,14 +105,14 @@ export async function callPool({
     if (!sent.ok) {
       // The caller went away: nobody is waiting for the next member.
       if (sent.kind === 'aborted') throw upstreamError(sent, 'bad_gateway')
-      runtime.health.failure(c.id, deps.clock.now().getTime())
+      runtime.failure(c.id, deps.clock.now().getTime())
       attempts.push(done(null, upstreamError(sent, 'bad_gateway').message))
       continue
     }
     const { response } = sent
     if (response.status >= 500) {
       await response.body?.cancel().catch(() => {})
-      runtime.health.failure(c.id, deps.clock.now().getTime())
+      runtime.failure(c.id, deps.clock.now().getTime())
       attempts.push(done(response.status, `The agent answered ${response.status}`))
       continue
     }

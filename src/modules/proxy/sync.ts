@@ -26,6 +26,9 @@ export async function callSync({
     hop,
     { method: 'POST', headers: request.headers, body: await outgoingBody(request) },
     {
+      lane: 'sync',
+      protocol,
+      trace: ctx.trace,
       rules: LANE_HEADERS.request,
       add: callerHeaders({ caller: actor, connectionId: input.connectionId, requestId: ctx.requestId }),
       timeoutMs: deps.config.timeouts.syncMs,

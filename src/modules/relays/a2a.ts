@@ -69,6 +69,9 @@ async function upstreamCard(deps: RelayDeps, hop: Hop, request: Request) {
       { url, credential: hop.credential },
       { method: 'GET', headers: request.headers, body: null },
       {
+        lane: 'relay',
+        protocol: 'a2a',
+        trace: requestMeta(request).trace,
         rules: TRANSPARENT_HEADERS.request,
         add: { 'x-request-id': requestMeta(request).id },
         timeoutMs: CARD_TIMEOUT_MS,

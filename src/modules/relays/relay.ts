@@ -10,8 +10,14 @@ import { discreetUpstreamError } from '../forward/errors'
 import { TRANSPARENT_HEADERS } from '../forward/headers'
 import type { Hop, RouteAgent } from '../forward/routing'
 import { admitRelay, relayNotFound } from './admit'
+import { openAiCall } from './genai'
 
-export type RelayDeps = Pick<Deps, 'forward' | 'limits' | 'config' | 'relayMeter'>
+const genAi = (rest: string, body: Bun.BodyInit | null) => {
+  const call = openAiCall(rest, body)
+  return call ? { genAi: call } : {}
+}
+
+export type RelayDeps = Pick<Deps, 'forward' | 'limits' | 'config' | 'relayMeter' | 'tracer'>
 
 export type RelayInput = {
   permanentId: string
@@ -65,15 +71,21 @@ async function send(deps: RelayDeps, hop: Hop, input: RelayInput, start: number)
   const { request, protocol } = input
   const { timeoutMs, idleMs, maxBodyBytes } = deps.config.relay
   const url = new URL(request.url)
+  const body = await outgoingBody(request, maxBodyBytes)
   const sent = await deps.forward.send(
     hop,
     {
       method: request.method,
       headers: request.headers,
-      body: await outgoingBody(request, maxBodyBytes),
+      body,
       path: { rest: input.rest, search: url.search },
     },
     {
+      lane: 'relay',
+      protocol,
+      trace: requestMeta(request).trace,
+      // A model name the request gives puts the GenAI conventions on the span (only looked for while exporting).
+      ...(protocol === 'openai' && deps.tracer.exporting ? genAi(input.rest, body) : {}),
       rules: TRANSPARENT_HEADERS.request,
       add: { ...input.add, 'x-request-id': requestMeta(request).id },
       timeoutMs,

@@ -2,6 +2,9 @@ import { Elysia } from 'elysia'
 import { z } from 'zod'
 import { RETRY_AFTER_SECONDS } from '../../db/health'
 import type { Deps } from '../../deps'
+import { presentedSecret } from '../../http/auth'
+import { safeEqual } from '../../lib/crypto'
+import { AppError } from '../../lib/errors'
 
 import { readiness } from './service'
 
@@ -44,19 +47,44 @@ export const serviceRoutes = (deps: Deps) =>
     )
     .get(
       '/metrics',
-      () =>
-        new Response(deps.metrics.render(), {
-          headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
-        }),
+      async ({ request }) => {
+        const token = deps.config.metrics.token
+        if (token) {
+          const presented = presentedSecret(request)
+          if (presented?.via !== 'bearer' || !safeEqual(presented.secret, token))
+            throw new AppError(
+              'unauthorized',
+              'This scrape needs Authorization: Bearer <SWITCHBOARD_METRICS_TOKEN>',
+            )
+        }
+        return new Response(await deps.metrics.scrape(), {
+          headers: {
+            'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+            'cache-control': 'no-store',
+          },
+        })
+      },
       {
         detail: {
           operationId: 'scrapeMetrics',
           summary: 'Prometheus metrics',
+          description:
+            'Prometheus text format. With SWITCHBOARD_METRICS_TOKEN set it takes that token as a bearer ' +
+            'credential (and nothing else); otherwise it is open, so keep it off the public network.',
+          security: deps.config.metrics.token ? [{ metricsToken: [] }] : [],
           responses: {
             200: {
               description: 'Prometheus text format',
               content: { 'text/plain': { schema: { type: 'string' } } },
             },
+            ...(deps.config.metrics.token
+              ? {
+                  401: {
+                    description: 'Missing or wrong metrics token',
+                    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+                  },
+                }
+              : {}),
           },
         },
       },

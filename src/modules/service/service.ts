@@ -20,24 +20,3 @@ export async function readiness(deps: Pick<Deps, 'db' | 'log'>) {
   deps.log.warn('not ready', { reason: fault.code, cause: fault.cause })
   return { ready: false, database: deps.db.dialect, reason: fault.code, cause: fault.cause }
 }
-
-/** Gauges read at scrape time. */
-export function registerServiceMetrics(deps: Deps) {
-  deps.metrics.gauge('switchboard_db_pool_size', 'Database connections in the pool', () => [
-    [{ dialect: deps.db.dialect }, deps.db.stats().poolSize],
-  ])
-  deps.metrics.gauge('switchboard_db_transactions_active', 'Transactions in progress', () => [
-    [{ dialect: deps.db.dialect }, deps.db.stats().txActive],
-  ])
-  deps.metrics.gauge(
-    'switchboard_db_transactions_waiting',
-    'Transactions waiting for the SQLite writer',
-    () => [[{ dialect: deps.db.dialect }, deps.db.stats().txWaiting]],
-  )
-  deps.metrics.gauge('switchboard_credential_cache_entries', 'Resolved credentials held in memory', () => [
-    [{}, deps.credentials.size],
-  ])
-  deps.metrics.gauge('process_resident_memory_bytes', 'Resident memory', () => [
-    [{}, process.memoryUsage().rss],
-  ])
-}

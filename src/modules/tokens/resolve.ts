@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto'
 import { and, eq, isNull } from 'drizzle-orm'
 import type { Config } from '../../config'
 import type { Database } from '../../db'
+import { CacheStats } from '../../lib/cache-stats'
 import type { Clock } from '../../lib/clock'
 import { safeEqual } from '../../lib/crypto'
 import type { EventBus } from '../events/bus'
@@ -22,6 +23,7 @@ export class CredentialResolver {
   private byOwner = new Map<string, Set<string>>()
   private readonly adminHash: Buffer | null
   private readonly unsubscribe: () => void
+  readonly stats = new CacheStats()
 
   constructor(
     private readonly db: Database,
@@ -44,11 +46,13 @@ export class CredentialResolver {
     // Only credentials that passed the checksum and the database are cached.
     const hit = this.cache.get(hash)
     if (hit && now - hit.cachedAt < this.config.tokenCacheMs) {
+      this.stats.hits++
       if (hit.expiresAt !== null && hit.expiresAt <= now) return null
       return hit.actor
     }
     const kind = classifySecret(secret)
     if (kind === 'invalid') return null
+    this.stats.misses++
     const found = kind === 'workspace' ? await this.lookupKey(hash) : await this.lookupAgentToken(hash)
     if (!found) return null
     if (found.expiresAt !== null && found.expiresAt <= now) return null

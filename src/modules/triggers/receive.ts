@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm'
 import type { Deps } from '../../deps'
 import { readBytes } from '../../http/body'
-import { clientAddress } from '../../http/request'
+import { clientAddress, requestMeta } from '../../http/request'
 import { AppError, notFound } from '../../lib/errors'
 import { TRIGGER_ID_RE } from '../../lib/ids'
 import { rateLimitHeaders } from '../../lib/ratelimit'
@@ -125,6 +125,8 @@ async function makeJob(
   const receivedAt = deps.clock.now()
   const job = await submitJob(deps, {
     hop,
+    protocol: trigger.protocol,
+    trace: requestMeta(c.request).trace,
     workspaceId: trigger.workspaceId,
     connectionId: null,
     caller: null,

@@ -1,4 +1,5 @@
 import type { Deps } from '../../deps'
+import type { CounterSeries } from '../../lib/metrics'
 import { markCommandsDelivered, waitingCommands } from '../commands/delivery'
 import type { CredentialEndedNote, EventNote } from '../events/bus'
 import { type EventRow, latestEventId, readEvents, readVisibleEvents } from '../events/feed'
@@ -52,6 +53,7 @@ export class LiveHub {
   private stopping = false
   private readonly unsubscribe: (() => void)[]
   private readonly framesSent
+  private readonly framesDropped: CounterSeries
   private readonly closes
   private readonly slow
 
@@ -65,6 +67,12 @@ export class LiveHub {
       'switchboard_ws_events_sent_total',
       'Event frames sent to WebSockets',
     )
+    this.framesDropped = deps.metrics
+      .counter(
+        'switchboard_ws_events_dropped_total',
+        'Frames the socket refused (its buffer was full); the socket is closed 4008 and resumes with ?since=',
+      )
+      .series()
     this.closes = deps.metrics.counter('switchboard_ws_closed_total', 'WebSockets closed, by close code')
     this.slow = deps.metrics.counter(
       'switchboard_ws_slow_consumers_total',
@@ -90,6 +98,9 @@ export class LiveHub {
       {
         maxBufferBytes: this.deps.config.live.maxBufferBytes,
         onCommandDelivered: (id) => this.noteDelivered(id),
+        onDropped: (n) => {
+          this.framesDropped.value += n
+        },
       },
       () => this.slow.inc(),
     )

@@ -42,6 +42,8 @@ export class Session {
     private readonly opts: {
       maxBufferBytes: number
       onCommandDelivered: (commandId: string) => void
+      /** Frames Bun refused (its own buffer limit): the socket is closed for them and must resume. */
+      onDropped?: (frames: number) => void
       /** How long a slow consumer's close may wait for its backlog to drain. */
       slowCloseWaitMs?: number
     },
@@ -88,19 +90,29 @@ export class Session {
     this.pending = []
     if (frames.length === 0 || this.closed) return 0
     let worst = 1
-    if (frames.length === 1) worst = this.raw.send(frames[0]!)
-    else
+    let dropped = 0
+    if (frames.length === 1) {
+      worst = this.raw.send(frames[0]!)
+      if (worst === 0) dropped = 1
+    } else
       this.raw.cork(() => {
-        for (const f of frames) worst = Math.min(worst, this.raw.send(f))
+        for (const f of frames) {
+          const r = this.raw.send(f)
+          if (r === 0) dropped++
+          worst = Math.min(worst, r)
+        }
       })
+    if (dropped > 0) this.opts.onDropped?.(dropped)
     if (worst <= 0 || frames.length > 1) this.checkBuffer(worst === 0)
-    return frames.length
+    return frames.length - dropped
   }
 
   /** A control frame, sent at once. */
   sendNow(text: string) {
     if (this.closed) return
-    this.checkBuffer(this.raw.send(text) === 0)
+    const dropped = this.raw.send(text) === 0
+    if (dropped) this.opts.onDropped?.(1)
+    this.checkBuffer(dropped)
   }
 
   buffered(): number {

@@ -64,6 +64,8 @@ CREATE TABLE `__new_jobs` (
 	`error` text,
 	`callback_url` text,
 	`trigger_id` text,
+	`traceparent` text,
+	`tracestate` text,
 	`deadline_at` integer NOT NULL,
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL,
@@ -71,7 +73,7 @@ CREATE TABLE `__new_jobs` (
 	FOREIGN KEY (`workspace_id`) REFERENCES `workspaces`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
-INSERT INTO `__new_jobs`("id", "workspace_id", "target_workspace_id", "connection_id", "caller_agent_id", "target_agent_id", "handled_by_agent_id", "status", "http_status", "result", "error", "callback_url", "trigger_id", "deadline_at", "created_at", "updated_at", "completed_at") SELECT "id", "workspace_id", "target_workspace_id", "connection_id", "caller_agent_id", "target_agent_id", "handled_by_agent_id", "status", "http_status", "result", "error", "callback_url", "trigger_id", "deadline_at", "created_at", "updated_at", "completed_at" FROM `jobs`;--> statement-breakpoint
+INSERT INTO `__new_jobs`("id", "workspace_id", "target_workspace_id", "connection_id", "caller_agent_id", "target_agent_id", "handled_by_agent_id", "status", "http_status", "result", "error", "callback_url", "trigger_id", "traceparent", "tracestate", "deadline_at", "created_at", "updated_at", "completed_at") SELECT "id", "workspace_id", "target_workspace_id", "connection_id", "caller_agent_id", "target_agent_id", "handled_by_agent_id", "status", "http_status", "result", "error", "callback_url", NULL, "traceparent", "tracestate", "deadline_at", "created_at", "updated_at", "completed_at" FROM `jobs`;--> statement-breakpoint
 DROP TABLE `jobs`;--> statement-breakpoint
 ALTER TABLE `__new_jobs` RENAME TO `jobs`;--> statement-breakpoint
 PRAGMA foreign_keys=ON;--> statement-breakpoint
