@@ -79,7 +79,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics */
+        /**
+         * Prometheus metrics
+         * @description Prometheus text format. With SWITCHBOARD_METRICS_TOKEN set it takes that token as a bearer credential (and nothing else); otherwise it is open, so keep it off the public network.
+         */
         get: operations["scrapeMetrics"];
         put?: never;
         post?: never;
@@ -1190,6 +1193,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/app-connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the app connections of the workspace */
+        get: operations["listAppConnections"];
+        put?: never;
+        /**
+         * Store a third-party app: its base URL, its credential (write-only) and who may call it
+         * @description baseUrl (and an OAuth2 tokenUrl) must pass the outbound guard (400 naming the rule; a name that does not resolve yet is accepted and checked on every call). The secret is sealed under the master key and never shown again: reads show the auth type, its non-secret fields and a last-4 hint. Without allowedAgentIds any agent of the workspace may execute; with a list, only those agents. A name is unique in the workspace (409).
+         */
+        post: operations["createAppConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/app-connections/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One app connection (never its secret) */
+        get: operations["getAppConnection"];
+        put?: never;
+        post?: never;
+        /** Delete an app connection and its sealed secret */
+        delete: operations["deleteAppConnection"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an app connection; auth replaces the auth (a new secret is a secret change)
+         * @description auth with the same type may leave its secret out to keep the stored one; a new type needs its secret. Moving baseUrl or the token endpoint to another origin needs the secret again in the same request: a stored secret is never sent to a host it was not given for. Any change of auth drops cached tokens.
+         */
+        patch: operations["updateAppConnection"];
+        trace?: never;
+    };
+    "/api/agents/{agentId}/app-connections/{connectionId}/execute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Call the app through its connection, as this agent; Switchboard injects the credential
+         * @description The agent's own token (another agent's id: 403). A connection of another workspace, or one that does not allow this agent, is a 404. The path is decoded until stable and must stay under baseUrl: `..`, encoded separators, backslashes, absolute and scheme-relative URLs, and anything that changes scheme, host or port are refused; then allowedMethods and allowedPathPrefixes; the caller may not set Authorization, Host, Cookie, the credential header or the credential query parameter. Each refusal is a 400 whose details.rule names the rule, decided before the secret is unsealed. The body (≤ 1 MB, else 413) goes as JSON unless bodyEncoding says text or base64. The answer is the app's status, headers (no cookies, no hop-by-hop) and body, parsed JSON, text or base64; an answer over 1 MB is a 502, a timeout (30 s by default) a 504. Redirects are not followed. An OAuth2 connection whose token the app refuses (401) refreshes it once and retries once.
+         */
+        post: operations["executeAppConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1475,6 +1541,184 @@ export interface components {
                 enabled: boolean;
                 url: string | null;
             };
+        };
+        /** @description How Switchboard authenticates to the app. Secrets are write-only. */
+        AppAuthInput: {
+            /** @constant */
+            type: "bearer";
+            /** @description Write-only: sealed at rest, never shown again (reads show a last-4 hint) */
+            value: string;
+        } | {
+            /** @constant */
+            type: "header";
+            name: string;
+            /** @description Write-only: sealed at rest, never shown again (reads show a last-4 hint) */
+            value: string;
+        } | {
+            /** @constant */
+            type: "basic";
+            username: string;
+            /** @description Write-only: sealed at rest, never shown again (reads show a last-4 hint) */
+            password: string;
+        } | {
+            /** @constant */
+            type: "query";
+            name: string;
+            /** @description Write-only: sealed at rest, never shown again (reads show a last-4 hint) */
+            value: string;
+        } | {
+            /** @constant */
+            type: "oauth2_client_credentials";
+            /**
+             * Format: uri
+             * @description The token endpoint (checked by the outbound guard like baseUrl)
+             */
+            tokenUrl: string;
+            clientId: string;
+            /** @description Write-only: sealed at rest, never shown again (reads show a last-4 hint) */
+            clientSecret: string;
+            scopes?: string[];
+            audience?: string;
+            /**
+             * @description How the client authenticates at the token endpoint; default client_secret_basic
+             * @enum {string}
+             */
+            clientAuthMethod?: "client_secret_basic" | "client_secret_post";
+        };
+        /** @description Replaces the auth. With the same type the secret may be left out to keep the stored one; a new type needs its secret. */
+        AppAuthPatch: {
+            /** @constant */
+            type: "bearer";
+            /** @description Write-only: sealed at rest, never shown again (reads show a last-4 hint) */
+            value?: string;
+        } | {
+            /** @constant */
+            type: "header";
+            name: string;
+            /** @description Write-only: sealed at rest, never shown again (reads show a last-4 hint) */
+            value?: string;
+        } | {
+            /** @constant */
+            type: "basic";
+            username: string;
+            /** @description Write-only: sealed at rest, never shown again (reads show a last-4 hint) */
+            password?: string;
+        } | {
+            /** @constant */
+            type: "query";
+            name: string;
+            /** @description Write-only: sealed at rest, never shown again (reads show a last-4 hint) */
+            value?: string;
+        } | {
+            /** @constant */
+            type: "oauth2_client_credentials";
+            /**
+             * Format: uri
+             * @description The token endpoint (checked by the outbound guard like baseUrl)
+             */
+            tokenUrl: string;
+            clientId: string;
+            /** @description Write-only: sealed at rest, never shown again (reads show a last-4 hint) */
+            clientSecret?: string;
+            scopes?: string[];
+            audience?: string;
+            /**
+             * @description How the client authenticates at the token endpoint; default client_secret_basic
+             * @enum {string}
+             */
+            clientAuthMethod?: "client_secret_basic" | "client_secret_post";
+        };
+        /**
+         * @example {
+         *       "id": "0193d8a4-7c2e-7b1a-9f3e-2d4c5b6a7e8f",
+         *       "name": "crm",
+         *       "description": null,
+         *       "baseUrl": "https://api.crm.example.com/v2",
+         *       "auth": {
+         *         "type": "bearer",
+         *         "secretHint": "5d5e"
+         *       },
+         *       "secretVersion": 1,
+         *       "allowedAgentIds": [
+         *         "0193d8a4-7c2e-7b1a-9f3e-2d4c5b6a0001"
+         *       ],
+         *       "allowedMethods": [
+         *         "GET",
+         *         "POST"
+         *       ],
+         *       "allowedPathPrefixes": [
+         *         "/contacts"
+         *       ],
+         *       "timeoutMs": null,
+         *       "createdAt": "2026-01-05T10:00:00.000Z",
+         *       "updatedAt": "2026-01-05T10:00:00.000Z"
+         *     }
+         */
+        AppConnection: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            description: string | null;
+            baseUrl: string;
+            auth: components["schemas"]["AppConnectionAuth"];
+            /** @description Grows by one on every change of auth */
+            secretVersion: number;
+            /** @description null: any agent of the workspace may execute */
+            allowedAgentIds: string[] | null;
+            allowedMethods: ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS")[] | null;
+            allowedPathPrefixes: string[] | null;
+            timeoutMs: number | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            updatedAt: string;
+        };
+        /** @description The auth type and its non-secret fields; never the secret */
+        AppConnectionAuth: {
+            /** @constant */
+            type: "bearer";
+            /** @description The last 4 characters of the secret (null when it is shorter than 8) */
+            secretHint: string | null;
+        } | {
+            /** @constant */
+            type: "header";
+            name: string;
+            /** @description The last 4 characters of the secret (null when it is shorter than 8) */
+            secretHint: string | null;
+        } | {
+            /** @constant */
+            type: "basic";
+            username: string;
+            /** @description The last 4 characters of the secret (null when it is shorter than 8) */
+            secretHint: string | null;
+        } | {
+            /** @constant */
+            type: "query";
+            name: string;
+            /** @description The last 4 characters of the secret (null when it is shorter than 8) */
+            secretHint: string | null;
+        } | {
+            /** @constant */
+            type: "oauth2_client_credentials";
+            tokenUrl: string;
+            clientId: string;
+            scopes: string[] | null;
+            audience: string | null;
+            /** @enum {string} */
+            clientAuthMethod: "client_secret_basic" | "client_secret_post";
+            /** @description The last 4 characters of the secret (null when it is shorter than 8) */
+            secretHint: string | null;
+        };
+        AppConnectionList: {
+            appConnections: components["schemas"]["AppConnection"][];
+            /** @description Pass as ?cursor= for the next page; null on the last page */
+            nextCursor: string | null;
         };
         /**
          * @description Any JSON (or any other body); `_switchboard` is Switchboard’s
@@ -1854,6 +2098,44 @@ export interface components {
         };
         /**
          * @example {
+         *       "name": "crm",
+         *       "baseUrl": "https://api.crm.example.com/v2",
+         *       "auth": {
+         *         "type": "bearer",
+         *         "value": "crm_live_4f9a8b7c6d5e"
+         *       },
+         *       "allowedAgentIds": [
+         *         "agt-k3v9x2mq"
+         *       ],
+         *       "allowedMethods": [
+         *         "GET",
+         *         "POST"
+         *       ],
+         *       "allowedPathPrefixes": [
+         *         "/contacts"
+         *       ]
+         *     }
+         */
+        CreateAppConnectionRequest: {
+            name: string;
+            description?: string;
+            /**
+             * Format: uri
+             * @description Every call stays under this URL: same scheme, host and port, under its path
+             */
+            baseUrl: string;
+            auth: components["schemas"]["AppAuthInput"];
+            /** @description Agents (UUID or permanent id) that may execute; null: any agent of the workspace; []: none */
+            allowedAgentIds?: string[] | null;
+            /** @description null: every method */
+            allowedMethods?: ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS")[] | null;
+            /** @description null: every path under the base URL */
+            allowedPathPrefixes?: string[] | null;
+            /** @description The whole call, answer included; null: SWITCHBOARD_APP_TIMEOUT_MS (30 s) */
+            timeoutMs?: number | null;
+        };
+        /**
+         * @example {
          *       "name": "reviewers",
          *       "description": "Everyone who reviews drafts",
          *       "memberIds": [
@@ -1970,9 +2252,80 @@ export interface components {
              * @description A stable snake_case code
              * @enum {string}
              */
-            code: "invalid_request" | "invalid_json" | "invalid_cursor" | "invalid_state" | "invalid_url" | "protocol_not_enabled" | "unknown_protocol" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "bad_gateway" | "pool_exhausted" | "unavailable" | "database_unavailable" | "storage_unavailable" | "gateway_timeout";
+            code: "invalid_request" | "invalid_json" | "invalid_cursor" | "invalid_state" | "invalid_url" | "protocol_not_enabled" | "unknown_protocol" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "quota_exceeded" | "internal_error" | "bad_gateway" | "pool_exhausted" | "unavailable" | "database_unavailable" | "storage_unavailable" | "gateway_timeout";
             /** @description Machine-readable specifics, e.g. the invalid fields */
             details?: unknown;
+        };
+        /**
+         * @example {
+         *       "status": 200,
+         *       "headers": {
+         *         "content-type": "application/json"
+         *       },
+         *       "body": {
+         *         "contacts": [
+         *           {
+         *             "id": "c_1",
+         *             "name": "Ada Lovelace"
+         *           }
+         *         ]
+         *       },
+         *       "bodyEncoding": "json"
+         *     }
+         */
+        ExecuteAppConnectionAnswer: {
+            /** @description The app's HTTP status, whatever it is (a 3xx is not followed) */
+            status: number;
+            /** @description The app's answer headers, without cookies, hop-by-hop headers, content-length or -encoding */
+            headers: {
+                [key: string]: string;
+            };
+            /** @description Parsed JSON, text, or base64 of the bytes (see bodyEncoding); null when empty */
+            body: unknown;
+            /**
+             * @description json: body is the parsed JSON; text: a string; base64: the bytes in base64; none: no body
+             * @enum {string}
+             */
+            bodyEncoding: "json" | "text" | "base64" | "none";
+        };
+        /**
+         * @example {
+         *       "method": "GET",
+         *       "path": "/contacts",
+         *       "query": {
+         *         "email": "ada@example.com",
+         *         "limit": 10
+         *       }
+         *     }
+         * @example {
+         *       "method": "POST",
+         *       "path": "/contacts",
+         *       "body": {
+         *         "name": "Ada Lovelace",
+         *         "email": "ada@example.com"
+         *       }
+         *     }
+         */
+        ExecuteAppConnectionRequest: {
+            /** @enum {string} */
+            method: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
+            /** @description Under the base URL, starting with /; the query goes in `query` */
+            path: string;
+            /** @description Query parameters (an array repeats the parameter); values are encoded by Switchboard */
+            query?: {
+                [key: string]: (string | number | boolean) | (string | number | boolean)[];
+            };
+            /** @description Headers for the app; Authorization, Host, Cookie and the credential header are refused */
+            headers?: {
+                [key: string]: string;
+            };
+            /** @description Sent as JSON unless bodyEncoding says text or base64 */
+            body?: components["schemas"]["JsonValue"];
+            /**
+             * @description json (default): the body as JSON; text: a string sent as it is; base64: bytes
+             * @enum {string}
+             */
+            bodyEncoding?: "json" | "text" | "base64";
         };
         ExpiringToken: {
             /** Format: uuid */
@@ -2120,6 +2473,8 @@ export interface components {
              * @description ISO 8601 UTC
              */
             completedAt: string | null;
+            /** @description The W3C trace id of the call that created the job (its traceparent, continued, or a new trace); the delivery, the callback and the status report carry it */
+            traceId: string | null;
             /** @description null when the call carried no callback URL */
             callback: components["schemas"]["CallbackDelivery"] | null;
         };
@@ -2759,6 +3114,37 @@ export interface components {
             /** @enum {string} */
             status?: "active" | "inactive";
             archived?: boolean;
+        };
+        /**
+         * @example {
+         *       "auth": {
+         *         "type": "bearer",
+         *         "value": "crm_live_9z8y7x6w5v4u"
+         *       }
+         *     }
+         * @example {
+         *       "allowedMethods": [
+         *         "GET"
+         *       ]
+         *     }
+         */
+        UpdateAppConnectionRequest: {
+            name?: string;
+            description?: string | null;
+            /**
+             * Format: uri
+             * @description Every call stays under this URL: same scheme, host and port, under its path
+             */
+            baseUrl?: string;
+            auth?: components["schemas"]["AppAuthPatch"];
+            /** @description Agents (UUID or permanent id) that may execute; null: any agent of the workspace; []: none */
+            allowedAgentIds?: string[] | null;
+            /** @description null: every method */
+            allowedMethods?: ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS")[] | null;
+            /** @description null: every path under the base URL */
+            allowedPathPrefixes?: string[] | null;
+            /** @description The whole call, answer included; null: SWITCHBOARD_APP_TIMEOUT_MS (30 s) */
+            timeoutMs?: number | null;
         };
         /**
          * @example {
@@ -11256,6 +11642,739 @@ export interface operations {
                      * @example {
                      *       "error": "These two agents are already connected",
                      *       "code": "conflict"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAppConnections: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppConnectionList"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createAppConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateAppConnectionRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppConnection"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "These two agents are already connected",
+                     *       "code": "conflict"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit */
+            413: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than 1048576 bytes",
+                     *       "code": "payload_too_large",
+                     *       "details": {
+                     *         "limitBytes": 1048576
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAppConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppConnection"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteAppConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateAppConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["UpdateAppConnectionRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppConnection"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "These two agents are already connected",
+                     *       "code": "conflict"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit */
+            413: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than 1048576 bytes",
+                     *       "code": "payload_too_large",
+                     *       "details": {
+                     *         "limitBytes": 1048576
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    executeAppConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agentId: string;
+                connectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExecuteAppConnectionRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecuteAppConnectionAnswer"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit */
+            413: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than 1048576 bytes",
+                     *       "code": "payload_too_large",
+                     *       "details": {
+                     *         "limitBytes": 1048576
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream failure */
+            502: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent could not be reached",
+                     *       "code": "bad_gateway"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent did not answer in time",
+                     *       "code": "gateway_timeout"
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];

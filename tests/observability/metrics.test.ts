@@ -232,6 +232,7 @@ describe('/metrics behind a token', async () => {
   test('the document says so', async () => {
     const spec = (await h.call('GET', '/docs/json')).body
     expect(spec.paths['/metrics'].get.security).toEqual([{ metricsToken: [] }])
+    expect(spec.components.securitySchemes.metricsToken).toMatchObject({ type: 'http', scheme: 'bearer' })
   })
 
   test('a short token stops start-up', async () => {

@@ -47,10 +47,23 @@ export function buildDocument(app: AnyElysia, opts: { publicUrl: string | null }
     paths,
     components: {
       schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))),
-      securitySchemes: SECURITY_SCHEMES,
+      securitySchemes: usedSchemes(paths),
       headers: ERROR_HEADERS,
     },
   }
+}
+
+/**
+ * The security schemes some operation takes. A scheme that depends on a setting (the metrics
+ * token) is only in the document while the setting makes a route use it.
+ */
+function usedSchemes(paths: Paths): Partial<typeof SECURITY_SCHEMES> {
+  const used = new Set<string>()
+  for (const item of Object.values(paths))
+    for (const op of Object.values(item))
+      for (const req of (op as { security?: Record<string, unknown>[] }).security ?? [])
+        for (const name of Object.keys(req)) used.add(name)
+  return Object.fromEntries(Object.entries(SECURITY_SCHEMES).filter(([name]) => used.has(name)))
 }
 
 /** An Elysia path as an OpenAPI path template: `:id` is `{id}`, a trailing `*` is `{path}`. */
