@@ -51,6 +51,7 @@ export const TRANSPARENT_HEADERS = {
       'x-api-key',
       'x-request-id',
       'content-length',
+      'expect',
       'forwarded',
       'x-forwarded-for',
       'x-forwarded-host',

@@ -73,7 +73,8 @@ async function upstreamCard(deps: RelayDeps, hop: Hop, request: Request) {
         protocol: 'a2a',
         trace: requestMeta(request).trace,
         rules: TRANSPARENT_HEADERS.request,
-        add: { 'x-request-id': requestMeta(request).id },
+        // The card is read here: asked for as it is, not compressed.
+        add: { 'x-request-id': requestMeta(request).id, 'accept-encoding': 'identity' },
         timeoutMs: CARD_TIMEOUT_MS,
         signal: request.signal,
       },

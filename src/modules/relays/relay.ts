@@ -128,7 +128,7 @@ export class RelayMeter {
     this.calls = metrics.counter('switchboard_relay_requests_total', 'Relayed calls by protocol and status')
     this.duration = metrics.histogram(
       'switchboard_relay_request_duration_seconds',
-      'Relayed calls, start to the last byte of the answer, by protocol',
+      'Relayed calls, start to the last byte of the answer (a small answer of known length: its headers), by protocol',
       [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
     )
   }
