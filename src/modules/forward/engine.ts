@@ -2,7 +2,7 @@ import type { Deps } from '../../deps'
 import { AppError, notFound } from '../../lib/errors'
 import type { SendFailure } from '../../lib/outbound/client'
 import type { ProtocolName } from '../../lib/protocols'
-import type { GenAiCall, HopSpan, Trace } from '../../lib/trace/tracer'
+import { childTraceparent, type GenAiCall, type HopSpan, type Trace } from '../../lib/trace/tracer'
 import type { AgentActor } from '../tokens/actor'
 import { TooLarge, watched } from './answer'
 import type { RouteDirectory } from './directory'
@@ -159,19 +159,27 @@ export class ForwardingEngine {
   async send(to: Destination, req: Outgoing, opts: ForwardOptions): Promise<Forwarded> {
     const url = req.path ? joinUrl(to.url, req.path.rest, req.path.search) : to.url
     const agent = 'agent' in to ? (to as Hop).agent : null
-    const span = this.deps.tracer.hop(opts.trace, {
-      lane: opts.lane,
-      protocol: opts.protocol ?? null,
-      method: req.method,
-      url,
-      originOnly: opts.redactPath === true,
-      agent,
-      genAi: opts.genAi,
-    })
-    const headers = outgoingHeaders(req.headers, opts.rules, opts.add, to.credential, {
-      traceparent: span.traceparent,
-      tracestate: opts.trace.state,
-    })
+    // A client span only while exporting; otherwise just a new parent id in the header.
+    const exporter = this.deps.tracer.exporter
+    const span = exporter
+      ? exporter.startHop(opts.trace, {
+          lane: opts.lane,
+          protocol: opts.protocol ?? null,
+          method: req.method,
+          url,
+          originOnly: opts.redactPath === true,
+          agent,
+          genAi: opts.genAi,
+        })
+      : null
+    const headers = outgoingHeaders(
+      req.headers,
+      opts.rules,
+      opts.add,
+      to.credential,
+      span ? span.traceparent : childTraceparent(opts.trace),
+      opts.trace.state,
+    )
     const started = performance.now()
     // The lanes' hot path has nothing to watch.
     const sent =
@@ -191,25 +199,20 @@ export class ForwardingEngine {
     agent: RouteAgent | null,
     sent: Forwarded,
     ms: number,
-    span: HopSpan,
+    span: HopSpan | null,
   ) {
     const status = sent.ok ? sent.response.status : null
     const outcome = sent.ok ? statusOutcome(sent.response.status) : sent.kind
-    this.deps.meter.record(
-      opts.lane,
-      opts.protocol ?? null,
-      outcome,
-      ms / 1000,
-      agent ? { agent: agent.permanentId, workspace: agent.workspaceId } : null,
-    )
-    opts.trace.hops?.push({
-      lane: opts.lane,
-      agent: agent?.permanentId ?? null,
-      status,
-      outcome,
-      ms: Math.round(ms * 100) / 100,
-    })
-    span.end({ status, failure: sent.ok ? null : sent.kind })
+    this.deps.meter.record(opts.lane, opts.protocol ?? null, outcome, ms / 1000, agent)
+    if (opts.trace.logsHops)
+      opts.trace.noteHop({
+        lane: opts.lane,
+        agent: agent?.permanentId ?? null,
+        status,
+        outcome,
+        ms: Math.round(ms * 100) / 100,
+      })
+    span?.end({ status, failure: sent.ok ? null : sent.kind })
   }
 
   /** `send` with an idle timer, a total deadline, a body cap or an end hook. */

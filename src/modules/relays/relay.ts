@@ -51,6 +51,7 @@ export async function relayCall(deps: RelayDeps, input: RelayInput): Promise<Res
         method: input.request.method,
         status: e.status,
         start,
+        traceId: requestMeta(input.request).trace.traceId,
       })
     }
     throw e
@@ -101,6 +102,7 @@ async function send(deps: RelayDeps, hop: Hop, input: RelayInput, start: number)
           method: request.method,
           status,
           start,
+          traceId: requestMeta(request).trace.traceId,
           broken: error,
         })
       },
@@ -139,12 +141,15 @@ export class RelayMeter {
     method: string
     status: number
     start: number
+    /** The request's trace: the relay call's line names it, as the request's own line does. */
+    traceId: string
     broken?: unknown
   }) {
     const ms = performance.now() - r.start
     this.calls.inc({ protocol: r.protocol, status: String(r.status) })
     this.duration.observe({ protocol: r.protocol }, ms / 1000)
     this.log.info('relay call', {
+      traceId: r.traceId,
       protocol: r.protocol,
       agentId: r.agent?.id ?? null,
       permanentId: r.agent?.permanentId ?? null,
