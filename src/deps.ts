@@ -59,6 +59,9 @@ export interface Deps {
     write: RateLimiter
     relayIp: RateLimiter
     relayAgent: RateLimiter
+    /** Per webhook trigger (verified calls), and per client IP on `POST /hooks/{id}`. */
+    trigger: RateLimiter
+    hookIp: RateLimiter
   }
   /** Where this instance listens (set once it does): relay cards name it when no public URL is set. */
   listenUrl: string | null

@@ -93,14 +93,16 @@ export function requestPlugin(deps: Deps) {
         // they are used; a stream's ?token= and a console session cookie count against the IP
         // only when they fail).
         // Probes (load balancer, orchestrator, Prometheus) are never limited: a burst of bad
-        // requests from the same address must not make a health check see 429. The relays take
-        // no Switchboard credential and have limits of their own (modules/relays/admit.ts).
+        // requests from the same address must not make a health check see 429. The relays and
+        // the webhook triggers take no Switchboard credential and have limits of their own
+        // (modules/relays/admit.ts, modules/triggers/receive.ts).
         if (
           !isProbe(request.url) &&
           !headers.has('authorization') &&
           !headers.has('x-api-key') &&
           !hasStreamToken(request) &&
           !isRelay(request) &&
+          !isHook(request) &&
           !hasApiSession(request)
         ) {
           limitByIp(deps, request)
@@ -108,9 +110,10 @@ export function requestPlugin(deps: Deps) {
       })
       // Path parameters and query values reach filters and lookups: refuse text no database can
       // store (Postgres fails on NUL) before validation, the same way on both databases. The
-      // relays store nothing from their path: a malformed address is their usual 404.
+      // relays and the trigger hooks store nothing from their path: a malformed address is their
+      // usual 404.
       .onTransform({ as: 'global' }, ({ request, params, query }) => {
-        if (!isRelay(request) && (hasUnstorable(params) || hasUnstorable(query)))
+        if (!isRelay(request) && !isHook(request) && (hasUnstorable(params) || hasUnstorable(query)))
           throw new AppError(
             'invalid_request',
             'The path or query holds a NUL character or an unpaired surrogate, which cannot be stored',
@@ -236,6 +239,13 @@ function hasStreamToken(request: Request) {
 }
 
 /** `/relay/…`: the external relays, limited by their own settings. */
+/** `POST /hooks/{id}`: webhook triggers count per IP on a bucket of their own (modules/triggers/receive.ts). */
+function isHook(request: Request) {
+  const url = request.url
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  return url.startsWith('/hooks/', start)
+}
+
 function isRelay(request: Request) {
   const url = request.url
   const start = url.indexOf('/', url.indexOf('//') + 2)

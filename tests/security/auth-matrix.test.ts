@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test'
+import { eq } from 'drizzle-orm'
 import { ADMIN_TOKEN, harness, registerAgent, upstream } from '../helpers'
 import { waitFor } from '../jobs/fixtures'
 
@@ -33,6 +34,9 @@ const OPEN = new Set([
   'PUT /relay/{permanentId}/openai/{path}',
   'PATCH /relay/{permanentId}/openai/{path}',
   'DELETE /relay/{permanentId}/openai/{path}',
+  // Webhook triggers: the sender proves itself with the trigger's signature, checked before
+  // anything is stored (tests/triggers).
+  'POST /hooks/{triggerId}',
 ])
 
 /** `session`: the console's own routes, whose only credential is the session cookie. */
@@ -49,7 +53,7 @@ const agentUpstream = upstream(() => new Response('later', { status: 202 }))
 /** Workspace A owns one of everything; B is the stranger. */
 const A = await h.workspace()
 const B = await h.workspace()
-const a1 = await registerAgent(h, A.key, { name: 'a1' })
+const a1 = await registerAgent(h, A.key, { name: 'a1', webhookUrl: 'http://127.0.0.1:9/hook' })
 const a2 = await registerAgent(h, A.key, { name: 'a2', endpointUrl: agentUpstream.url })
 const b1 = await registerAgent(h, B.key, { name: 'b1' })
 const ok = async (res: Promise<{ status: number; body: any }>, what: string) => {
@@ -94,6 +98,17 @@ const app = await ok(
   }),
   'app connection',
 )
+const trigger = await ok(
+  h.call('POST', '/api/triggers', {
+    token: A.key,
+    body: { name: 't', agentId: a2.id, verify: { type: 'none' } },
+  }),
+  'trigger',
+)
+const delivery = await ok(
+  h.call('POST', `/api/agents/${a1.id}/webhook-deliveries/test`, { token: A.key, body: {} }),
+  'webhook delivery',
+)
 const job = await ok(h.call('POST', `/api/proxy/${conn.id}/async`, { token: a1.token, raw: '{}' }), 'job')
 await waitFor(async () => {
   const j = await h.call('GET', `/api/jobs/${job.jobId}`, { token: A.key })
@@ -112,6 +127,7 @@ function pathFor(path: string): string {
     teamId: A.id,
     memberId: a2.id,
     name: 'anything',
+    deliveryId: delivery.id,
   }
   // An app connection's execute route calls the app connection's id `connectionId`.
   if (path.includes('/app-connections/')) ids.connectionId = app.id
@@ -122,6 +138,7 @@ function pathFor(path: string): string {
     ['/api/broadcast-groups/', group.id],
     ['/api/pools/', pool.id],
     ['/api/app-connections/', app.id],
+    ['/api/triggers/', trigger.trigger.id],
   ]
   const id = byPrefix.find(([prefix]) => path.startsWith(prefix))?.[1] ?? A.id
   return path.replace(/\{(\w+)\}/g, (_, p: string) => (p === 'id' ? id : ids[p]!))
@@ -163,6 +180,7 @@ const BODIES: Record<string, unknown> = {
   'PATCH /api/pools/{id}/members/{memberId}': { priority: 9 },
   'POST /api/jobs/{jobId}/status': { status: 'completed', result: { forged: true } },
   'PATCH /api/app-connections/{id}': { name: 'stolen' },
+  'PATCH /api/triggers/{id}': { name: 'stolen' },
   'POST /api/agents/{agentId}/app-connections/{connectionId}/execute': { method: 'GET', path: '/x' },
 }
 const send = (r: Route, path: string, headers: Record<string, string> = {}) => {
@@ -277,6 +295,8 @@ describe('every route in /docs/json', () => {
       `/api/pools/${pool.id}`,
       `/api/jobs/${job.jobId}`,
       `/api/app-connections/${app.id}`,
+      `/api/triggers/${trigger.trigger.id}`,
+      `/api/agents/${a1.id}/webhook-deliveries/${delivery.id}`,
     ]) {
       expect({ path, status: (await h.call('GET', path, { token: A.key })).status }).toEqual({
         path,
@@ -288,5 +308,12 @@ describe('every route in /docs/json', () => {
     const commands = await h.call('GET', `/api/agents/${a1.id}/commands`, { token: A.key })
     expect(commands.body.commands[0]).toMatchObject({ id: command.commandId, status: 'queued' })
     expect((await h.call('GET', `/api/jobs/${job.jobId}`, { token: A.key })).body.status).toBe('running')
+  })
+
+  test('leaves no delivery behind for another instance to retry', async () => {
+    // The test webhook goes nowhere: whichever instance shares the database would retry it.
+    const { webhookDeliveries: d } = h.deps.db.t
+    await h.deps.db.write(() => h.deps.db.orm.delete(d).where(eq(d.workspaceId, A.id)))
+    expect(await h.deps.db.orm.select().from(d).where(eq(d.workspaceId, A.id))).toEqual([])
   })
 })

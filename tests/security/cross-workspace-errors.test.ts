@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
+import { eq } from 'drizzle-orm'
 import { Registry } from '../../src/lib/metrics'
 import { createOutboundClient } from '../../src/lib/outbound/client'
 import { ForwardingEngine } from '../../src/modules/forward/engine'
@@ -144,5 +145,11 @@ describe('callbacks seen from the target side', () => {
       const listed = await h.call('GET', '/api/jobs', { token })
       expect(leaks(JSON.stringify(listed.body.jobs.find((j: any) => j.id === jobId).callback))).toEqual([])
     }
+  })
+
+  test('leaves no callback behind for another instance to retry', async () => {
+    const { webhookDeliveries: d } = h.deps.db.t
+    await h.deps.db.write(() => h.deps.db.orm.delete(d).where(eq(d.workspaceId, b.id)))
+    expect(await h.deps.db.orm.select().from(d).where(eq(d.workspaceId, b.id))).toEqual([])
   })
 })

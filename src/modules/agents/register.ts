@@ -8,6 +8,7 @@ import { newId, newPermanentId } from '../../lib/ids'
 import { recordAudit } from '../audit/record'
 import type { WorkspaceActor } from '../tokens/actor'
 import { issueAgentToken } from '../tokens/issue'
+import { applyWebhookSettings } from '../webhooks/settings'
 import { type AgentRow, findAgent } from './lookup'
 import type { RegisterInput } from './model'
 import { checkAgentCount, checkMetadataSize, metadataBytes } from './size'
@@ -64,7 +65,7 @@ export async function replaceCapabilityRows(
 
 /**
  * Inserts an agent row under a fresh permanent id, after reserving both ids for good in
- * `agent_ids` (see ADR 0012): an id that exists, or ever existed, in any workspace is taken.
+ * `agent_ids` (see ADR 0013): an id that exists, or ever existed, in any workspace is taken.
  */
 async function insertAgent(deps: Deps, tx: Orm, row: Omit<AgentRow, 'permanentId'>): Promise<AgentRow> {
   const { agents, agentIds } = deps.db.t
@@ -176,6 +177,10 @@ export async function registerAgent({ ctx, input }: { ctx: Ctx<WorkspaceActor>; 
     await checkMetadataSize(deps, tx, { ...fields, metadataBytes: 0 }, fields.metadataBytes)
     const row = await insertAgent(deps, tx, fields)
     await replaceCapabilityRows(deps, tx, row, input.capabilities ?? [])
+    if (input.webhookEvents !== undefined || input.webhookSecret !== undefined) {
+      const { webhookEvents, webhookSecret } = input
+      await applyWebhookSettings(deps, tx, row, row.webhookUrl, { webhookEvents, webhookSecret }, actor)
+    }
     const { token, row: tokenRow } = await issueAgentToken(deps, tx, {
       agentId: id,
       workspaceId: actor.workspaceId,

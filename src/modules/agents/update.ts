@@ -5,6 +5,7 @@ import { recordAudit } from '../audit/record'
 import { appendEvent } from '../events/append'
 import { releaseHeld } from '../messages/held'
 import type { AgentActor, WorkspaceActor } from '../tokens/actor'
+import { applyWebhookSettings } from '../webhooks/settings'
 import { type AgentRow, assertSelf, findAgent } from './lookup'
 import type { UpdateInput } from './model'
 import {
@@ -79,6 +80,7 @@ export async function updateAgent({
       set.endpointAuthHeader = patch.endpointAuthHeader
       changed.push('endpointAuthHeader')
     }
+    if (patch.webhookEvents !== undefined) changed.push('webhookEvents')
     if (changed.length > 0) await audit('agent_updated', { fields: changed })
     if (patch.endpointCredential !== undefined) {
       if (patch.endpointCredential === null) {
@@ -110,9 +112,18 @@ export async function updateAgent({
       await audit('capabilities_replaced', { names: patch.capabilities.map((c) => c.name) })
     }
     const [updated] = await tx.update(agents).set(set).where(eq(agents.id, current.id)).returning()
+    const { webhookEvents, webhookSecret, webhookEnabled } = patch
+    const webhook = await applyWebhookSettings(
+      deps,
+      tx,
+      updated!,
+      current.webhookUrl,
+      { webhookEvents, webhookSecret, webhookEnabled },
+      actor,
+    )
     // Names only: a credential's value never goes into an event.
     const fields = [
-      ...changed,
+      ...new Set([...changed, ...webhook]),
       ...(patch.endpointCredential !== undefined ? ['endpointCredential'] : []),
       ...(set.status !== undefined ? ['status'] : []),
       ...(set.archived !== undefined ? ['archived'] : []),
@@ -240,7 +251,7 @@ async function changeCapabilities(
 
 /**
  * Deletes the agent for good: its tokens die with it, at once. Its ids stay reserved (ADR
- * 0012), and before the answer every cache that could still route to it or accept its token
+ * 0013), and before the answer every cache that could still route to it or accept its token
  * — on this instance and, on Postgres, on every other — has dropped it.
  */
 export async function deleteAgent({ ctx, input }: { ctx: Ctx<WorkspaceActor>; input: { agentId: string } }) {

@@ -127,6 +127,7 @@ async function deliver(
     type: 'message.received',
     agentId: to.id,
     payloadId,
+    payload: input.payload,
     data: {
       messageId: row.id,
       agentId: to.id,
