@@ -37,7 +37,7 @@ export function errorPlugin(deps: Deps) {
       const fault = classify(error)
       if (fault) {
         faults.inc({ code: fault.code })
-        faultLog(fault.code, fault.cause, requestMeta(request).id, error)
+        faultLog(fault.code, fault.cause, requestMeta(request), error)
         const e = unavailableError(fault)
         return reply(e.status, errorBody(e), e.headers)
       }
@@ -76,7 +76,7 @@ export function errorPlugin(deps: Deps) {
  */
 function throttledFaultLog(deps: Deps) {
   const last = new Map<string, { at: number; suppressed: number }>()
-  return (code: string, cause: string, requestId: string, error: unknown) => {
+  return (code: string, cause: string, meta: { id: string; trace: { traceId: string } }, error: unknown) => {
     const key = `${code}:${cause}`
     const now = Date.now()
     const seen = last.get(key)
@@ -87,7 +87,8 @@ function throttledFaultLog(deps: Deps) {
     last.set(key, { at: now, suppressed: 0 })
     const level = code === 'storage_unavailable' ? 'error' : 'warn'
     deps.log[level](code === 'storage_unavailable' ? 'storage error' : 'database unavailable', {
-      requestId,
+      requestId: meta.id,
+      traceId: meta.trace.traceId,
       cause,
       suppressed: seen?.suppressed ?? 0,
       error,

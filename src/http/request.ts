@@ -63,6 +63,7 @@ export function requestPlugin(deps: Deps) {
     .onRequest(({ request, set, server }) => {
       const headers = request.headers
       const incoming = headers.get('x-request-id')
+      const traceparent = headers.get('traceparent')
       const start = performance.now()
       const meta: RequestMeta = {
         id: incoming && INCOMING_ID.test(incoming) ? incoming : crypto.randomUUID(),
@@ -70,8 +71,9 @@ export function requestPlugin(deps: Deps) {
         server,
         // What a server span needs is gathered only when spans are exported.
         trace: tracer.request(
-          headers.get('traceparent'),
-          headers.get('tracestate'),
+          traceparent,
+          // Only a continued trace carries the caller's tracestate: not looked up otherwise.
+          traceparent === null ? null : headers.get('tracestate'),
           tracer.exporting
             ? {
                 method: request.method,
@@ -115,7 +117,13 @@ export function requestPlugin(deps: Deps) {
           ? (meta.ip ?? clientIp(request, meta.server, deps.config.trustProxy))
           : null
       const trace = meta.trace
-      tracer.endRequest(trace, { route: routeLabel, status, errorCode: meta.errorCode ?? null, clientIp: ip })
+      if (tracer.exporting)
+        tracer.endRequest(trace, {
+          route: routeLabel,
+          status,
+          errorCode: meta.errorCode ?? null,
+          clientIp: ip,
+        })
       const fields: Record<string, unknown> = {
         requestId: meta.id,
         traceId: trace.traceId,

@@ -31,6 +31,17 @@ const up = upstream(async (req) => {
       { headers: { 'content-type': 'text/event-stream' } },
     )
   }
+  if (path === '/half') {
+    // Says 200,000 bytes, sends half, then nothing.
+    return new Response(
+      new ReadableStream({
+        start(c) {
+          c.enqueue(new Uint8Array(100_000).fill(97))
+        },
+      }),
+      { headers: { 'content-length': '200000', 'content-type': 'application/octet-stream' } },
+    )
+  }
   if (path === '/trickle') {
     let timer: ReturnType<typeof setInterval>
     return new Response(
@@ -94,6 +105,21 @@ describe('forwarding engine: send', () => {
     expect(error).not.toBeNull()
     expect(ends).toHaveLength(1)
     expect(ends[0]!.bytes).toBe(11)
+  })
+
+  test('a large answer of known length that stops half-way is cut after the idle time too', async () => {
+    const sent = await forward.send(to('/half'), get, { ...call, rules, timeoutMs: 30_000, idleMs: 300 })
+    expect(sent.ok).toBe(true)
+    if (!sent.ok) return
+    let bytes = 0
+    let error: unknown = null
+    try {
+      for await (const c of sent.response.body!) bytes += c.byteLength
+    } catch (e) {
+      error = e
+    }
+    expect(bytes).toBe(100_000)
+    expect(error).not.toBeNull()
   })
 
   test('a stream that keeps flowing is not idle, but the total deadline ends it', async () => {

@@ -195,10 +195,47 @@ describe('trace context on the relays', () => {
         ms: expect.any(Number),
       },
     ])
+    const relayLine = await waitFor(
+      async () =>
+        logs.parsed().find((l) => l.msg === 'relay call' && l.permanentId === reg.body.agent.permanentId),
+      'the relay call line',
+    )
+    expect(relayLine.traceId).toBe(TRACE_ID)
     const metrics = await (await fetch(`${sb.url}/metrics`)).text()
     expect(metrics).toMatch(
       /switchboard_upstream_requests_total\{lane="relay",outcome="2xx",protocol="openai"\} [1-9]/,
     )
+  })
+})
+
+describe('trace context on app execution', () => {
+  test('an agent’s app call carries its trace under a new parent, counted on the app lane', async () => {
+    const caller = await member('/app-caller')
+    const created = await sb.call('POST', '/api/app-connections', {
+      token: ws.key,
+      body: { name: 'crm', baseUrl: `${agent.url}/app`, auth: { type: 'bearer', value: 'app-secret-0009' } },
+    })
+    expect(created.status).toBe(201)
+    const res = await sb.call('POST', `/api/agents/${caller.id}/app-connections/${created.body.id}/execute`, {
+      token: caller.token,
+      body: { method: 'GET', path: '/contacts' },
+      headers: withTrace,
+    })
+    expect(res.status).toBe(200)
+    const hit = agent.at('/app/contacts')[0]!
+    const up = parts(hit.headers.traceparent)
+    expect(up.traceId).toBe(TRACE_ID)
+    expect(up.spanId).not.toBe(CALLER_SPAN)
+    expect(hit.headers.tracestate).toBe('vendor=opaque,other=1')
+    const line = await lineOf(res.headers.get('x-request-id')!)
+    expect(line.upstream).toEqual([
+      { lane: 'app', agent: null, status: 200, outcome: '2xx', ms: expect.any(Number) },
+    ])
+    const metrics = await (await fetch(`${sb.url}/metrics`)).text()
+    expect(metrics).toMatch(
+      /switchboard_upstream_requests_total\{lane="app",outcome="2xx",protocol="none"\} [1-9]/,
+    )
+    expect(logs.raw.join('\n')).not.toContain('app-secret-0009')
   })
 })
 
@@ -228,6 +265,18 @@ describe('trace context through async jobs', () => {
       'the callback attempt line',
     )
     expect(attempt).toMatchObject({ traceId: TRACE_ID, httpStatus: 200, status: 'delivered' })
+    // The delivery ends after the 202 was logged: it has a line of its own.
+    const delivered = await waitFor(
+      async () => logs.parsed().find((l) => l.msg === 'async delivery' && l.jobId === job.id),
+      'the delivery line',
+    )
+    expect(delivered).toMatchObject({
+      traceId: TRACE_ID,
+      agent: expect.stringMatching(/^.+$/),
+      httpStatus: 200,
+      status: 'completed',
+      durationMs: expect.any(Number),
+    })
     expect(logs.raw.join('\n')).not.toContain('T0ps3cr3t')
   })
 
@@ -316,6 +365,27 @@ describe('log lines that answer why', () => {
     const ok = logs.parsed().find((l) => l.msg === 'request' && l.status === 200)
     expect(ok).not.toHaveProperty('ip')
     expect(ok).not.toHaveProperty('code')
+  })
+
+  test('a failed async delivery says why without quoting the agent’s body', async () => {
+    const { caller, target, conn } = await connected(sb.call, ws.key, {
+      endpointUrl: `${agent.url}/fail-delivery`,
+    })
+    const res = await sb.call('POST', `/api/proxy/${conn.id}/async`, { token: caller.token, raw: '{}' })
+    const job = await settled(sb.call, caller.token, res.body.jobId)
+    expect(job.error).toContain('broken')
+    const line = await waitFor(
+      async () => logs.parsed().find((l) => l.msg === 'async delivery' && l.jobId === job.id),
+      'the failed delivery line',
+    )
+    expect(line).toMatchObject({
+      level: 'warn',
+      agent: target.agent.permanentId,
+      httpStatus: 500,
+      status: 'failed',
+      cause: 'HTTP 500',
+    })
+    expect(JSON.stringify(line)).not.toContain('broken')
   })
 
   test('no token, key or credential in any line', () => {

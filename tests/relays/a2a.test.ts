@@ -18,7 +18,7 @@ import {
 } from '@a2a-js/sdk/server'
 import { agentCardHandler, jsonRpcHandler, UserBuilder } from '@a2a-js/sdk/server/express'
 import express from 'express'
-import { liveServer } from '../helpers'
+import { liveServer, upstream } from '../helpers'
 
 /**
  * The A2A relay with `@a2a-js/sdk` at both ends: a current (1.0) client, and its 0.3
@@ -356,5 +356,47 @@ describe('A2A relay: an agent that serves no card', async () => {
     expect(echoed(await modern.sendMessage(request('a')))).toBe('echo: a')
     const compat = await compatFactory().createFromUrl(base)
     expect(echoed(await compat.sendMessage(request('b')))).toBe('echo: b')
+  })
+})
+
+describe('A2A relay: an extended card over JSON-RPC', async () => {
+  const up = upstream(async (req) => {
+    const { id, method } = (await req.json()) as { id: number; method: string }
+    const self = new URL(req.url).origin
+    return Response.json({
+      jsonrpc: '2.0',
+      id,
+      result: {
+        name: `extended via ${method}`,
+        description: 'secret skills',
+        version: '1',
+        url: `${self}/rpc`,
+        supportedInterfaces: [{ url: `${self}/rpc`, protocolBinding: 'JSONRPC', protocolVersion: '1.0' }],
+        signatures: [{ protected: 'x', signature: 'y' }],
+      },
+    })
+  })
+  const pid = await relayedAgent(`${up.url}/rpc`)
+  const base = `${sb.url}/relay/${pid}/a2a`
+
+  test('GetExtendedAgentCard and agent/getAuthenticatedExtendedCard come back rewritten like the card', async () => {
+    for (const method of ['GetExtendedAgentCard', 'agent/getAuthenticatedExtendedCard']) {
+      const res = await fetch(base, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'a2a-version': '1.0' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 7, method, params: {} }),
+      })
+      expect(res.status).toBe(200)
+      const text = await res.text()
+      expect(text).not.toContain(new URL(up.url).host)
+      const rpc = JSON.parse(text)
+      expect(rpc).toMatchObject({
+        jsonrpc: '2.0',
+        id: 7,
+        result: { name: `extended via ${method}`, url: base },
+      })
+      expect(rpc.result.supportedInterfaces[0].url).toBe(base)
+      expect(rpc.result.signatures).toBeUndefined()
+    }
   })
 })

@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { join } from 'node:path'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
+import OpenAI from 'openai'
 import pkg from '../../package.json'
-import { onPostgres, tempDir } from '../helpers'
+import { ADMIN_TOKEN, onPostgres, tempDir, upstream } from '../helpers'
 import {
   CALLER_SPAN,
   parts,
@@ -399,4 +404,95 @@ describe.skipIf(onPostgres)('compiled binary', () => {
     const h = Bun.spawn([bin, '--help'], { stdout: 'pipe' })
     expect(await new Response(h.stdout).text()).toContain('workspace create NAME')
   })
+
+  test('relays: the openai client and an MCP 1.x session reach a local agent through the binary', async () => {
+    const llm = upstream(async (req) => {
+      const body = (await req.json()) as { stream?: boolean }
+      if (!body.stream) {
+        const content = `credential: ${req.headers.get('authorization')}`
+        return Response.json({
+          id: '1',
+          object: 'chat.completion',
+          created: 1,
+          model: 'm',
+          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+        })
+      }
+      const chunk = (content: string) =>
+        `data: ${JSON.stringify({ id: '1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`
+      return new Response(`${chunk('a')}${chunk('b')}data: [DONE]\n\n`, {
+        headers: { 'content-type': 'text/event-stream' },
+      })
+    })
+    const sessions = new Map<string, WebStandardStreamableHTTPServerTransport>()
+    const tools = upstream(async (req) => {
+      const sid = req.headers.get('mcp-session-id')
+      if (sid) return sessions.get(sid)?.handleRequest(req) ?? new Response('gone', { status: 404 })
+      const transport = new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: () => crypto.randomUUID(),
+        onsessioninitialized: (id) => {
+          sessions.set(id, transport)
+        },
+      })
+      const server = new McpServer({ name: 'bin-tools', version: '1.0.0' })
+      server.registerTool('ping', { description: 'pong' }, async () => ({
+        content: [{ type: 'text', text: 'pong' }],
+      }))
+      await server.connect(transport)
+      return transport.handleRequest(req)
+    })
+    const sb = await start(tempDir('sb-relay-'), ['serve'], {
+      SWITCHBOARD_ADMIN_TOKEN: ADMIN_TOKEN,
+      SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8',
+      SWITCHBOARD_BOOTSTRAP: 'false',
+    })
+    const post = async (path: string, token: string, body: unknown) =>
+      (await (
+        await fetch(`${sb.url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).json()) as any
+    const ws = await post('/api/workspaces', ADMIN_TOKEN, { name: 'relays' })
+    const reg = await post('/api/agents', ws.apiKey, {
+      name: 'relayed',
+      externalInvocation: true,
+      endpointCredential: 'agent-side-secret',
+      protocols: { openai: { enabled: true, url: llm.url }, mcp: { enabled: true, url: `${tools.url}/mcp` } },
+    })
+    const pid = reg.agent.permanentId
+    const openai = new OpenAI({
+      baseURL: `${sb.url}/relay/${pid}/openai/v1`,
+      apiKey: 'client-key',
+      maxRetries: 0,
+    })
+    const answer = await openai.chat.completions.create({
+      model: 'm',
+      messages: [{ role: 'user', content: 'x' }],
+    })
+    expect(answer.choices[0]!.message.content).toBe('credential: Bearer agent-side-secret')
+    const parts: string[] = []
+    for await (const c of await openai.chat.completions.create({
+      model: 'm',
+      messages: [{ role: 'user', content: 'x' }],
+      stream: true,
+    }))
+      parts.push(c.choices[0]?.delta.content ?? '')
+    expect(parts.join('')).toBe('ab')
+    const transport = new StreamableHTTPClientTransport(new URL(`${sb.url}/relay/${pid}/mcp`))
+    const mcp = new Client({ name: 'bin-client', version: '1.0.0' })
+    await mcp.connect(transport)
+    expect(transport.sessionId).toBeDefined()
+    expect((await mcp.callTool({ name: 'ping', arguments: {} })).content).toEqual([
+      { type: 'text', text: 'pong' },
+    ])
+    await mcp.close()
+    const missing = await fetch(`${sb.url}/relay/agt-zzzz9999/mcp`, { method: 'POST', body: '{}' })
+    expect(missing.status).toBe(404)
+    sb.proc.kill('SIGTERM')
+    expect(await sb.proc.exited).toBe(0)
+    llm.server.stop(true)
+    tools.server.stop(true)
+  }, 60_000)
 })

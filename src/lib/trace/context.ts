@@ -40,24 +40,22 @@ export const isSampled = (flags: string) => (Number.parseInt(flags, 16) & 1) ===
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
 const hex2 = (n: number) => HEX[n]!
 
-// Random bytes drawn in blocks: one getRandomValues call serves a few hundred ids.
-const pool = new Uint8Array(4096)
-let offset = pool.length
+// Random bytes drawn in blocks and hex-encoded natively in one go: an id is then a substring.
+const POOL_BYTES = 8192
+const pool = new Uint8Array(POOL_BYTES)
+let hexPool = ''
+let offset = POOL_BYTES
 
 function randomHex(bytes: number): string {
-  if (offset + bytes > pool.length) {
+  if (offset + bytes > POOL_BYTES) {
     crypto.getRandomValues(pool)
+    hexPool = Buffer.from(pool.buffer, 0, POOL_BYTES).toString('hex')
     offset = 0
   }
-  let out = ''
-  let allZero = true
-  for (let i = 0; i < bytes; i++) {
-    const b = pool[offset++]!
-    if (b !== 0) allZero = false
-    out += HEX[b]
-  }
+  const id = hexPool.slice(offset * 2, (offset + bytes) * 2)
+  offset += bytes
   // An all-zero id is invalid; its odds are nil, but it must never go out.
-  return allZero ? randomHex(bytes) : out
+  return id === ZERO_TRACE || id === ZERO_SPAN ? randomHex(bytes) : id
 }
 
 export const newTraceId = () => randomHex(16)

@@ -1,12 +1,5 @@
 import type { OtelConfig } from './config'
-import {
-  formatTraceparent,
-  newSpanId,
-  newTraceId,
-  parseTraceparent,
-  parseTracestate,
-  type SpanContext,
-} from './context'
+import { formatTraceparent, newSpanId, newTraceId, parseTraceparent, parseTracestate } from './context'
 
 /** One upstream call as the request's log line tells it. */
 export type HopRecord = {
@@ -55,6 +48,8 @@ export type RequestEnd = { route: string; status: number; errorCode: string | nu
 export class Trace {
   /** Set by the exporter when it starts this unit's span. */
   span: unknown = null
+  /** The upstream calls made so far, when `logsHops` (allocated on the first). */
+  hops: HopRecord[] | null = null
   constructor(
     public traceId: string,
     /** The span this unit continues (the caller's, or a stored one); null for a trace begun here. */
@@ -63,17 +58,23 @@ export class Trace {
     public state: string | null,
     /** The caller sent a valid traceparent. */
     readonly continued: boolean,
-    /** A request's upstream calls, for its log line; null for work that logs its own. */
-    readonly hops: HopRecord[] | null,
+    /** A request: its upstream calls go in its log line (background work logs its own). */
+    readonly logsHops: boolean,
     private id: string | null,
     private readonly exporter: Exporter | null = null,
     /** What the exporter needs to start the span lazily. */
     readonly start: { name: string; request: RequestStart | null } | null = null,
   ) {}
 
+  /** Made on first use: a request that never names its span (no job, no export) draws no id for it. */
   get spanId(): string {
-    if (this.id === null) this.id = this.exporter!.startSpan(this)
+    if (this.id === null) this.id = this.exporter ? this.exporter.startSpan(this) : newSpanId()
     return this.id
+  }
+
+  noteHop(h: HopRecord) {
+    if (this.hops) this.hops.push(h)
+    else this.hops = [h]
   }
 
   /** Whether this unit's span id is fixed (sent on a hop, stored with a job). */
@@ -92,7 +93,7 @@ export class Trace {
    */
   adopt(stored: string | null, state: string | null): boolean {
     const parent = parseTraceparent(stored)
-    if (!parent || this.continued || (this.exporter && this.started)) return false
+    if (!parent || this.continued || this.started) return false
     this.traceId = parent.traceId
     this.parentId = parent.spanId
     this.flags = parent.flags
@@ -131,7 +132,6 @@ export class Tracer {
   request(traceparent: string | null, tracestate: string | null, start: RequestStart | null): Trace {
     const parent = parseTraceparent(traceparent)
     const ex = this.exporter
-    const id = ex ? null : newSpanId()
     const begin = ex && start ? { name: start.method, request: start } : null
     if (parent) {
       return new Trace(
@@ -140,20 +140,20 @@ export class Tracer {
         parent.flags,
         parseTracestate(tracestate),
         true,
-        [],
-        id,
+        true,
+        null,
         ex,
         begin,
       )
     }
     // Started here and recorded by nobody when nothing is exported: not sampled.
-    return new Trace(newTraceId(), null, ex ? '01' : '00', null, false, [], id, ex, begin)
+    return new Trace(newTraceId(), null, ex ? '01' : '00', null, false, true, null, ex, begin)
   }
 
   /** Work Switchboard starts on its own (a health sweep): a new trace, its span a root. */
   root(name: string): Trace {
     const ex = this.exporter
-    return new Trace(newTraceId(), null, ex ? '01' : '00', null, false, null, ex ? null : newSpanId(), ex, {
+    return new Trace(newTraceId(), null, ex ? '01' : '00', null, false, false, null, ex, {
       name,
       request: null,
     })
@@ -172,7 +172,7 @@ export class Tracer {
       stored.flags,
       parseTracestate(tracestate),
       true,
-      null,
+      false,
       stored.spanId,
     )
   }
@@ -188,7 +188,7 @@ export class Tracer {
   /** One outbound call: the `traceparent` it carries (a new parent id under `t`) and its end. */
   hop(t: Trace, info: HopInfo): HopSpan {
     if (this.exporter) return this.exporter.startHop(t, info)
-    return { traceparent: formatTraceparent(child(t)), end: noEnd }
+    return { traceparent: childTraceparent(t), end: noEnd }
   }
 
   async shutdown() {
@@ -196,7 +196,8 @@ export class Tracer {
   }
 }
 
-const child = (t: Trace): SpanContext => ({ traceId: t.traceId, spanId: newSpanId(), flags: t.flags })
+/** The `traceparent` of a hop under `t` when no span records it: a new parent id, nothing else. */
+export const childTraceparent = (t: Trace) => `00-${t.traceId}-${newSpanId()}-${t.flags}`
 
 /** Ids only: nothing is exported. */
 export const idsOnly = new Tracer(null)

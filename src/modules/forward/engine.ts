@@ -2,7 +2,7 @@ import type { Deps } from '../../deps'
 import { AppError, notFound } from '../../lib/errors'
 import type { SendFailure } from '../../lib/outbound/client'
 import type { ProtocolName } from '../../lib/protocols'
-import type { GenAiCall, HopSpan, Trace } from '../../lib/trace/tracer'
+import { childTraceparent, type GenAiCall, type HopSpan, type Trace } from '../../lib/trace/tracer'
 import type { AgentActor } from '../tokens/actor'
 import { TooLarge, watched } from './answer'
 import type { RouteDirectory } from './directory'
@@ -48,7 +48,7 @@ export type ForwardOptions = {
   timeoutMs: number
   /** The caller going away: aborts the upstream call at once, also while the answer streams. */
   signal?: AbortSignal
-  /** No byte in either direction for this long aborts the exchange (also while it streams). */
+  /** No byte in either direction for this long aborts the exchange (also while the answer streams). */
   idleMs?: number
   /** The whole exchange, answer body included. */
   totalMs?: number
@@ -56,10 +56,14 @@ export type ForwardOptions = {
   maxBodyBytes?: number
   /**
    * Once per call, when the answer body has ended, failed or been cancelled (`status` is the
-   * answer's), or when the call failed before an answer (`status` null).
+   * answer's), or when the call failed before an answer (`status` null). A small answer of
+   * known length (≤ 64 KiB, not an event stream) is handed on natively: this runs at its headers.
    */
   onEnd?: (end: { status: number | null; error: unknown; bytes: number }) => void
 }
+
+/** An answer of known length up to this many bytes is handed on natively, not watched. */
+const SMALL_ANSWER = 64 * 1024
 
 export type ForwardFailure =
   | SendFailure
@@ -78,7 +82,7 @@ export type Forwarded = { ok: true; response: Response } | ForwardFailure
  *    guard, pinned connection, no redirects), with timeouts, a body cap and the caller's abort;
  * 3. observing — every call is counted and timed by `lane` and `protocol` (bounded labels),
  *    carries the work's trace in a `traceparent` naming a new span, is listed in the request's
- *    log line, and is a client span when OpenTelemetry export is on (see docs/adr/0009);
+ *    log line, and is a client span when OpenTelemetry export is on (see docs/adr/0010-observability.md);
  * 4. answering — the `Response` comes back as it streams; `streamedAnswer()` hands it on with
  *    the answer-header rules, `readAnswer()` reads it whole (answer.ts); failures map to the
  *    `{error, code}` envelope with `upstreamError()` / `discreetUpstreamError()` (errors.ts).
@@ -155,19 +159,27 @@ export class ForwardingEngine {
   async send(to: Destination, req: Outgoing, opts: ForwardOptions): Promise<Forwarded> {
     const url = req.path ? joinUrl(to.url, req.path.rest, req.path.search) : to.url
     const agent = 'agent' in to ? (to as Hop).agent : null
-    const span = this.deps.tracer.hop(opts.trace, {
-      lane: opts.lane,
-      protocol: opts.protocol ?? null,
-      method: req.method,
-      url,
-      originOnly: opts.redactPath === true,
-      agent,
-      genAi: opts.genAi,
-    })
-    const headers = outgoingHeaders(req.headers, opts.rules, opts.add, to.credential, {
-      traceparent: span.traceparent,
-      tracestate: opts.trace.state,
-    })
+    // A client span only while exporting; otherwise just a new parent id in the header.
+    const exporter = this.deps.tracer.exporter
+    const span = exporter
+      ? exporter.startHop(opts.trace, {
+          lane: opts.lane,
+          protocol: opts.protocol ?? null,
+          method: req.method,
+          url,
+          originOnly: opts.redactPath === true,
+          agent,
+          genAi: opts.genAi,
+        })
+      : null
+    const headers = outgoingHeaders(
+      req.headers,
+      opts.rules,
+      opts.add,
+      to.credential,
+      span ? span.traceparent : childTraceparent(opts.trace),
+      opts.trace.state,
+    )
     const started = performance.now()
     // The lanes' hot path has nothing to watch.
     const sent =
@@ -187,25 +199,20 @@ export class ForwardingEngine {
     agent: RouteAgent | null,
     sent: Forwarded,
     ms: number,
-    span: HopSpan,
+    span: HopSpan | null,
   ) {
     const status = sent.ok ? sent.response.status : null
     const outcome = sent.ok ? statusOutcome(sent.response.status) : sent.kind
-    this.deps.meter.record(
-      opts.lane,
-      opts.protocol ?? null,
-      outcome,
-      ms / 1000,
-      agent ? { agent: agent.permanentId, workspace: agent.workspaceId } : null,
-    )
-    opts.trace.hops?.push({
-      lane: opts.lane,
-      agent: agent?.permanentId ?? null,
-      status,
-      outcome,
-      ms: Math.round(ms * 100) / 100,
-    })
-    span.end({ status, failure: sent.ok ? null : sent.kind })
+    this.deps.meter.record(opts.lane, opts.protocol ?? null, outcome, ms / 1000, agent)
+    if (opts.trace.logsHops)
+      opts.trace.noteHop({
+        lane: opts.lane,
+        agent: agent?.permanentId ?? null,
+        status,
+        outcome,
+        ms: Math.round(ms * 100) / 100,
+      })
+    span?.end({ status, failure: sent.ok ? null : sent.kind })
   }
 
   /** `send` with an idle timer, a total deadline, a body cap or an end hook. */
@@ -222,33 +229,35 @@ export class ForwardingEngine {
       timedOut ??= why
       ctl.abort(new Error(why))
     }
-    // One timer per call, re-armed only when it fires: a chunk just notes the time.
-    let lastActivity = performance.now()
-    let idle: ReturnType<typeof setTimeout> | undefined
-    const idleMs = opts.idleMs
-    const armIdle = (ms: number) => {
-      idle = setTimeout(() => {
-        const quiet = performance.now() - lastActivity
-        if (quiet >= idleMs! - 1) expire(`no data for ${idleMs} ms`)
-        else armIdle(idleMs! - quiet)
-      }, ms)
-      idle.unref?.()
+    // One timer per call for both limits, re-armed only when it fires: a chunk just notes the time.
+    const started = performance.now()
+    let lastActivity = started
+    const { idleMs, totalMs } = opts
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const arm = () => {
+      const now = performance.now()
+      const idleLeft = idleMs ? lastActivity + idleMs - now : Number.POSITIVE_INFINITY
+      const totalLeft = totalMs ? started + totalMs - now : Number.POSITIVE_INFINITY
+      if (totalLeft <= 0) return expire(`not done within ${totalMs} ms`)
+      if (idleLeft <= 0) return expire(`no data for ${idleMs} ms`)
+      timer = setTimeout(arm, Math.min(idleLeft, totalLeft))
+      timer.unref?.()
     }
-    if (idleMs) armIdle(idleMs)
+    if (idleMs || totalMs) arm()
     const touch = idleMs
       ? () => {
           lastActivity = performance.now()
         }
       : undefined
-    const total = opts.totalMs
-      ? setTimeout(() => expire(`not done within ${opts.totalMs} ms`), opts.totalMs)
-      : undefined
-    total?.unref?.()
+    // The caller going away aborts this call (a listener, not AbortSignal.any: that costs more).
+    const callerGone = () => ctl.abort(opts.signal?.reason)
+    if (opts.signal?.aborted) callerGone()
+    else opts.signal?.addEventListener('abort', callerGone, { once: true })
     let ended = false
     let status: number | null = null
     const end = (error: unknown, bytes: number) => {
-      clearTimeout(idle)
-      clearTimeout(total)
+      clearTimeout(timer)
+      opts.signal?.removeEventListener('abort', callerGone)
       if (ended) return
       ended = true
       opts.onEnd?.({ status, error, bytes })
@@ -266,10 +275,9 @@ export class ForwardingEngine {
         },
       })
     }
-    const signal = opts.signal ? AbortSignal.any([opts.signal, ctl.signal]) : ctl.signal
     const sent = await this.deps.outbound.send(
       { url, method: req.method, headers, body },
-      { timeoutMs: opts.timeoutMs, signal },
+      { timeoutMs: opts.timeoutMs, signal: ctl.signal },
     )
     if (!sent.ok) {
       const failure: ForwardFailure = tooLarge
@@ -285,6 +293,13 @@ export class ForwardingEngine {
     touch?.()
     if (!response.body) {
       end(null, 0)
+      return sent
+    }
+    const length = Number(response.headers.get('content-length') ?? Number.NaN)
+    if (length <= SMALL_ANSWER && !response.headers.get('content-type')?.startsWith('text/event-stream')) {
+      // A small body of known length passes natively: a JS stream in between would cost more
+      // than the rest of the hop, and it arrives in one piece with its headers.
+      end(null, length)
       return sent
     }
     return {

@@ -51,6 +51,7 @@ export const TRANSPARENT_HEADERS = {
       'x-api-key',
       'x-request-id',
       'content-length',
+      'expect',
       'forwarded',
       'x-forwarded-for',
       'x-forwarded-host',
@@ -116,7 +117,8 @@ export function outgoingHeaders(
   rules: RequestHeaderRules,
   add: Record<string, string> | undefined,
   credential: Credential | null,
-  trace?: { traceparent: string; tracestate: string | null },
+  traceparent?: string,
+  tracestate?: string | null,
 ): Record<string, string> {
   const connection = incoming.get('connection')
   const named = connection ? new Set(connection.split(',').map((s) => s.trim().toLowerCase())) : null
@@ -127,9 +129,9 @@ export function outgoingHeaders(
     out[k] = value
   }
   if (add) for (const k in add) out[k.toLowerCase()] = add[k]!
-  if (trace) {
-    out.traceparent = trace.traceparent
-    if (trace.tracestate) out.tracestate = trace.tracestate
+  if (traceparent) {
+    out.traceparent = traceparent
+    if (tracestate) out.tracestate = tracestate
   }
   if (credential) out[credential.name.toLowerCase()] = credential.value
   return out

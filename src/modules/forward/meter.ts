@@ -58,11 +58,12 @@ export class UpstreamMeter {
     protocol: string | null,
     outcome: Outcome,
     seconds: number,
-    ids: { agent: string; workspace: string } | null,
+    agent: { permanentId: string; workspaceId: string } | null,
   ) {
     // Without id labels (the default) a lane's series are found without building a key.
     let b: Bound | undefined
-    if (this.idLabels && ids !== null) {
+    if (this.idLabels && agent !== null) {
+      const ids = { agent: agent.permanentId, workspace: agent.workspaceId }
       const k = `${lane}\u0000${protocol}\u0000${ids.agent}\u0000${ids.workspace}`
       b = this.bound.get(k) ?? this.bind(k, lane, protocol, ids)
     } else {

@@ -75,6 +75,8 @@ async function deliver(deps: Deps, d: FirstDelivery, ctl: AbortController) {
   const timedOut = `The agent did not answer within ${timeoutMs} ms`
   const why = () => (ctl.signal.reason === STOPPED ? STOPPED : timedOut)
   let outcome: DeliveryOutcome
+  const started = performance.now()
+  let cause: string | null = null
   try {
     const sent = await deps.forward.send(
       d.hop,
@@ -95,6 +97,7 @@ async function deliver(deps: Deps, d: FirstDelivery, ctl: AbortController) {
           ? why()
           : upstreamError(sent, 'bad_gateway').message
       outcome = { status: 'failed', error, httpStatus: null }
+      cause = `${sent.kind}: ${sent.message}`
     } else {
       const res = sent.response
       if (res.status === 202) {
@@ -111,6 +114,19 @@ async function deliver(deps: Deps, d: FirstDelivery, ctl: AbortController) {
   } finally {
     clearTimeout(timer)
   }
+  // The request's line was written at the 202: the delivery has a line of its own. The job's
+  // error may quote the agent's body, so only the status or the network's reason is logged.
+  deps.log[outcome.status === 'failed' ? 'warn' : 'info']('async delivery', {
+    jobId: d.jobId,
+    traceId: d.trace.traceId,
+    agent: d.hop.agent.permanentId,
+    httpStatus: outcome.httpStatus ?? null,
+    durationMs: Math.round((performance.now() - started) * 100) / 100,
+    status: outcome.status,
+    ...(outcome.status === 'failed'
+      ? { cause: cause ?? (outcome.httpStatus ? `HTTP ${outcome.httpStatus}` : 'the answer broke off') }
+      : {}),
+  })
   await deps.outcomes.record(d.jobId, outcome)
 }
 

@@ -55,7 +55,14 @@ export async function relayA2aCard(
   const card = fetched
     ? relayedCard(fetched.card, ctx)
     : composedCard(await registryFacts(deps, agent.id), ctx.base)
-  deps.relayMeter.record({ protocol: 'a2a', agent, method: request.method, status: 200, start })
+  deps.relayMeter.record({
+    protocol: 'a2a',
+    agent,
+    method: request.method,
+    status: 200,
+    start,
+    traceId: requestMeta(request).trace.traceId,
+  })
   const headers: Record<string, string> = { vary: 'A2A-Version' }
   if (fetched?.cacheControl) headers['cache-control'] = fetched.cacheControl
   return Response.json(card, { headers })
@@ -73,7 +80,8 @@ async function upstreamCard(deps: RelayDeps, hop: Hop, request: Request) {
         protocol: 'a2a',
         trace: requestMeta(request).trace,
         rules: TRANSPARENT_HEADERS.request,
-        add: { 'x-request-id': requestMeta(request).id },
+        // The card is read here: asked for as it is, not compressed.
+        add: { 'x-request-id': requestMeta(request).id, 'accept-encoding': 'identity' },
         timeoutMs: CARD_TIMEOUT_MS,
         signal: request.signal,
       },

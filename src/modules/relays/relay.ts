@@ -51,6 +51,7 @@ export async function relayCall(deps: RelayDeps, input: RelayInput): Promise<Res
         method: input.request.method,
         status: e.status,
         start,
+        traceId: requestMeta(input.request).trace.traceId,
       })
     }
     throw e
@@ -101,6 +102,7 @@ async function send(deps: RelayDeps, hop: Hop, input: RelayInput, start: number)
           method: request.method,
           status,
           start,
+          traceId: requestMeta(request).trace.traceId,
           broken: error,
         })
       },
@@ -128,7 +130,7 @@ export class RelayMeter {
     this.calls = metrics.counter('switchboard_relay_requests_total', 'Relayed calls by protocol and status')
     this.duration = metrics.histogram(
       'switchboard_relay_request_duration_seconds',
-      'Relayed calls, start to the last byte of the answer, by protocol',
+      'Relayed calls, start to the last byte of the answer (a small answer of known length: its headers), by protocol',
       [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
     )
   }
@@ -139,12 +141,15 @@ export class RelayMeter {
     method: string
     status: number
     start: number
+    /** The request's trace: the relay call's line names it, as the request's own line does. */
+    traceId: string
     broken?: unknown
   }) {
     const ms = performance.now() - r.start
     this.calls.inc({ protocol: r.protocol, status: String(r.status) })
     this.duration.observe({ protocol: r.protocol }, ms / 1000)
     this.log.info('relay call', {
+      traceId: r.traceId,
       protocol: r.protocol,
       agentId: r.agent?.id ?? null,
       permanentId: r.agent?.permanentId ?? null,

@@ -86,13 +86,14 @@ export function relayRoutes(deps: Deps) {
   type Ctx = { params: { permanentId: string }; request: Request }
   const a2aPath = ({ params, request }: Ctx) =>
     relayA2a(deps, { permanentId: params.permanentId, request, rest: restOf(request) })
+  const card = ({ params, request }: Ctx) => relayA2aCard(deps, { permanentId: params.permanentId, request })
+  const mcp = ({ params, request }: Ctx) =>
+    relayCall(deps, { permanentId: params.permanentId, protocol: 'mcp', request, rest: '' })
   const openai = ({ params, request }: Ctx) =>
     relayCall(deps, { permanentId: params.permanentId, protocol: 'openai', request, rest: restOf(request) })
-  return new Elysia({ prefix: '/relay', tags: ['relays'] })
-    .get(
-      '/:permanentId/a2a/.well-known/agent-card.json',
-      ({ params, request }) => relayA2aCard(deps, { permanentId: params.permanentId, request }),
-      {
+  return (
+    new Elysia({ prefix: '/relay', tags: ['relays'] })
+      .get('/:permanentId/a2a/.well-known/agent-card.json', card, {
         params: RelayParams,
         response: responses({ 200: A2AAgentCard }, [...errors]),
         detail: {
@@ -105,12 +106,8 @@ export function relayRoutes(deps: Deps) {
             'address remains, `signatures` are dropped. The client’s A2A-Version is passed up. ' +
             REFUSALS,
         },
-      },
-    )
-    .get(
-      '/:permanentId/.well-known/agent-card.json',
-      ({ params, request }) => relayA2aCard(deps, { permanentId: params.permanentId, request }),
-      {
+      })
+      .get('/:permanentId/.well-known/agent-card.json', card, {
         params: RelayParams,
         response: responses({ 200: A2AAgentCard }, [...errors]),
         detail: {
@@ -121,38 +118,36 @@ export function relayRoutes(deps: Deps) {
             'A client given the base URL without a trailing slash resolves `.well-known/agent-card.json` beside ' +
             'it; this serves the same card as `…/a2a/.well-known/agent-card.json`.',
         },
-      },
-    )
-    .post(
-      '/:permanentId/a2a',
-      ({ params, request }) => relayA2a(deps, { permanentId: params.permanentId, request, rest: '' }),
-      {
-        params: RelayParams,
-        response: responses({ 200: JsonRpcResponse }, [...errors]),
-        detail: {
-          ...noToken,
-          operationId: 'relayA2aJsonRpc',
-          summary: 'A2A JSON-RPC of both generations, to the agent’s A2A URL',
-          description:
-            '0.3 (`message/send`, `message/stream`, `tasks/get`, …) and 1.0 (`SendMessage`, ' +
-            '`SendStreamingMessage`, `GetTask`, `CancelTask`, …) pass as they are, with A2A-Version; streams ' +
-            'come back as server-sent events. An extended card in the result is rewritten like the card. ' +
-            HYGIENE +
-            ' ' +
-            REFUSALS,
-          requestBody: jsonRpcBody,
+      })
+      .post(
+        '/:permanentId/a2a',
+        ({ params, request }) => relayA2a(deps, { permanentId: params.permanentId, request, rest: '' }),
+        {
+          params: RelayParams,
+          response: responses({ 200: JsonRpcResponse }, [...errors]),
+          detail: {
+            ...noToken,
+            operationId: 'relayA2aJsonRpc',
+            summary: 'A2A JSON-RPC of both generations, to the agent’s A2A URL',
+            description:
+              '0.3 (`message/send`, `message/stream`, `tasks/get`, …) and 1.0 (`SendMessage`, ' +
+              '`SendStreamingMessage`, `GetTask`, `CancelTask`, …) pass as they are, with A2A-Version; streams ' +
+              'come back as server-sent events. An extended card in the result is rewritten like the card. ' +
+              HYGIENE +
+              ' ' +
+              REFUSALS,
+            requestBody: jsonRpcBody,
+          },
         },
-      },
-    )
-    .get('/:permanentId/a2a/*', a2aPath, pathOp(A2A_PATH, 'Get', false))
-    .post('/:permanentId/a2a/*', a2aPath, pathOp(A2A_PATH, 'Post', true))
-    .delete('/:permanentId/a2a/*', a2aPath, pathOp(A2A_PATH, 'Delete', false))
-    .options('/:permanentId/a2a/*', a2aPath, hidden)
-    .post(
-      '/:permanentId/mcp',
-      ({ params, request }) =>
-        relayCall(deps, { permanentId: params.permanentId, protocol: 'mcp', request, rest: '' }),
-      {
+      )
+      .get('/:permanentId/a2a/*', a2aPath, pathOp(A2A_PATH, 'Get', false))
+      .post('/:permanentId/a2a/*', a2aPath, pathOp(A2A_PATH, 'Post', true))
+      .delete('/:permanentId/a2a/*', a2aPath, pathOp(A2A_PATH, 'Delete', false))
+      .options('/:permanentId/a2a/*', a2aPath, hidden)
+      // CORS preflights are the agent's to answer, like any other request.
+      .options('/:permanentId/a2a', a2aPath, hidden)
+      .options('/:permanentId/mcp', mcp, hidden)
+      .post('/:permanentId/mcp', mcp, {
         params: RelayParams,
         response: responses({ 200: JsonRpcResponse }, [...errors]),
         detail: {
@@ -169,13 +164,8 @@ export function relayRoutes(deps: Deps) {
             REFUSALS,
           requestBody: jsonRpcBody,
         },
-      },
-    )
-    .get(
-      '/:permanentId/mcp',
-      ({ params, request }) =>
-        relayCall(deps, { permanentId: params.permanentId, protocol: 'mcp', request, rest: '' }),
-      {
+      })
+      .get('/:permanentId/mcp', mcp, {
         params: RelayParams,
         response: responses({ 200: RelayedAnswer }, [...errors]),
         detail: {
@@ -185,13 +175,8 @@ export function relayRoutes(deps: Deps) {
             'MCP (2025-11-25): the server-to-client event stream of a session, resumable with Last-Event-ID',
           description: `${HYGIENE} ${REFUSALS}`,
         },
-      },
-    )
-    .delete(
-      '/:permanentId/mcp',
-      ({ params, request }) =>
-        relayCall(deps, { permanentId: params.permanentId, protocol: 'mcp', request, rest: '' }),
-      {
+      })
+      .delete('/:permanentId/mcp', mcp, {
         params: RelayParams,
         response: responses({ 200: RelayedAnswer }, [...errors]),
         detail: {
@@ -200,12 +185,12 @@ export function relayRoutes(deps: Deps) {
           summary: 'MCP (2025-11-25): end a session (Mcp-Session-Id) at the agent',
           description: `${HYGIENE} ${REFUSALS}`,
         },
-      },
-    )
-    .get('/:permanentId/openai/*', openai, pathOp(OPENAI, 'Get', false))
-    .post('/:permanentId/openai/*', openai, pathOp(OPENAI, 'Post', true))
-    .put('/:permanentId/openai/*', openai, pathOp(OPENAI, 'Put', true))
-    .patch('/:permanentId/openai/*', openai, pathOp(OPENAI, 'Patch', true))
-    .delete('/:permanentId/openai/*', openai, pathOp(OPENAI, 'Delete', false))
-    .options('/:permanentId/openai/*', openai, hidden)
+      })
+      .get('/:permanentId/openai/*', openai, pathOp(OPENAI, 'Get', false))
+      .post('/:permanentId/openai/*', openai, pathOp(OPENAI, 'Post', true))
+      .put('/:permanentId/openai/*', openai, pathOp(OPENAI, 'Put', true))
+      .patch('/:permanentId/openai/*', openai, pathOp(OPENAI, 'Patch', true))
+      .delete('/:permanentId/openai/*', openai, pathOp(OPENAI, 'Delete', false))
+      .options('/:permanentId/openai/*', openai, hidden)
+  )
 }
