@@ -87,7 +87,21 @@ describe.skipIf(!runs)('App connections in Chromium', () => {
   })
 
   test('create a bearer connection: local and API errors next to their field, then the hint and never the secret', async () => {
-    await page.getByRole('link', { name: 'New app connection' }).first().click()
+    // From the keyboard: Tab reaches "New app connection" with a visible focus ring; Enter opens it.
+    let focused = ''
+    for (let i = 0; i < 40 && focused !== 'New app connection'; i++) {
+      await page.keyboard.press('Tab')
+      focused = await page.evaluate(
+        () => (globalThis as any).document.activeElement?.textContent?.trim() ?? '',
+      )
+    }
+    expect(focused).toBe('New app connection')
+    const ring = await page.evaluate(() => {
+      const s = (globalThis as any).getComputedStyle((globalThis as any).document.activeElement)
+      return { style: s.outlineStyle, width: s.outlineWidth }
+    })
+    expect(ring).toEqual({ style: 'solid', width: '3px' })
+    await page.keyboard.press('Enter')
     await heading('New app connection')
     await page.getByLabel(/^Name/).fill('crm')
     await page.getByLabel('Base URL').fill('ftp://crm.example.com')

@@ -89,7 +89,9 @@ describe.skipIf(!runs)('groups, pools and live health in Chromium', () => {
 
   test('edit a pool: name, description, strategy and who may call, in one save', async () => {
     const panel = page.getByRole('region', { name: 'search-pool' })
-    await panel.getByText('Edit the pool').click()
+    // The disclosure opens from the keyboard.
+    await panel.locator('summary', { hasText: 'Edit the pool' }).focus()
+    await page.keyboard.press('Enter')
     await panel.getByLabel(/^Name/).fill('search-pool-2')
     await panel.getByLabel('Description').fill('Searches the web')
     await panel.getByLabel('Strategy').selectOption('failover')
