@@ -81,6 +81,34 @@ describe('app connection form', () => {
     })
   })
 
+  test('header, query and basic: their name or username beside the secret, and back from a read', () => {
+    const f = { ...emptyAppFields(), name: 'x', baseUrl: 'https://x.example', secret: 's3cret-value' }
+    const cases = [
+      [
+        { authType: 'header', authName: ' X-Api-Key ' },
+        { type: 'header', name: 'X-Api-Key', value: 's3cret-value' },
+      ],
+      [
+        { authType: 'query', authName: 'api_key' },
+        { type: 'query', name: 'api_key', value: 's3cret-value' },
+      ],
+      [
+        { authType: 'basic', username: 'svc' },
+        { type: 'basic', username: 'svc', password: 's3cret-value' },
+      ],
+    ] as const
+    for (const [typed, auth] of cases) {
+      expect(createBody({ ...f, ...typed }).auth).toEqual(auth)
+      const { value: _v, password: _p, ...shown } = auth as Record<string, string>
+      const read = appFieldsOf({ ...oauth, auth: { ...shown, secretHint: 'alue' } as never })
+      expect(read).toMatchObject({
+        ...typed,
+        authName: (typed as { authName?: string }).authName?.trim() ?? '',
+      })
+      expect(read.secret).toBe('')
+    }
+  })
+
   test('a read fills every non-secret field and never a secret', () => {
     const f = appFieldsOf(oauth)
     expect(f).toMatchObject({
