@@ -110,6 +110,12 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_BUFFERED_BODY_BYTES: z.coerce.number().int().min(1024).max(104_857_600).default(1_048_576),
   SWITCHBOARD_JOB_DEADLINE_SECONDS: seconds(86_400, 1, 31_536_000),
   SWITCHBOARD_CALLBACK_RETRY_SCALE: z.coerce.number().min(0.0001).max(100).default(1),
+  SWITCHBOARD_WEBHOOK_DISABLE_AFTER_SECONDS: seconds(259_200, 60, 31_536_000),
+  SWITCHBOARD_OUTBOX_LEASE_SECONDS: seconds(60, 2, 3600),
+  SWITCHBOARD_RATE_LIMIT_TRIGGER_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(10),
+  SWITCHBOARD_RATE_LIMIT_TRIGGER_BURST: z.coerce.number().int().min(1).max(1_000_000).default(50),
+  SWITCHBOARD_RATE_LIMIT_HOOK_IP_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
+  SWITCHBOARD_RATE_LIMIT_HOOK_IP_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
   SWITCHBOARD_RATE_LIMIT_PROXY_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(100),
   SWITCHBOARD_RATE_LIMIT_PROXY_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
   SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
@@ -181,6 +187,10 @@ export type Config = {
   bufferedBodyBytes: number
   jobDeadlineMs: number
   callbackRetryScale: number
+  /** An agent webhook failing (no success) this long is disabled. */
+  webhooks: { disableAfterMs: number }
+  /** How long an outbox claim is one instance's: a crashed instance's sends are taken over after it. */
+  outboxLeaseMs: number
   /** The external relays: the whole exchange, no byte in either direction, the request body. */
   relay: { timeoutMs: number; idleMs: number; maxBodyBytes: number }
   rateLimits: {
@@ -188,6 +198,10 @@ export type Config = {
     ip: { perSecond: number; burst: number }
     relayIp: { perSecond: number; burst: number }
     relayAgent: { perSecond: number; burst: number }
+    /** Per webhook trigger, on calls that passed verification. */
+    trigger: { perSecond: number; burst: number }
+    /** Per client IP on `POST /hooks/{id}`, before anything is looked up. */
+    hookIp: { perSecond: number; burst: number }
   }
   /** App connections: the default timeout of a call, and how many connections a workspace may hold. */
   apps: { timeoutMs: number; perWorkspace: number }
@@ -311,6 +325,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     bufferedBodyBytes: e.SWITCHBOARD_BUFFERED_BODY_BYTES,
     jobDeadlineMs: e.SWITCHBOARD_JOB_DEADLINE_SECONDS * 1000,
     callbackRetryScale: e.SWITCHBOARD_CALLBACK_RETRY_SCALE,
+    webhooks: { disableAfterMs: e.SWITCHBOARD_WEBHOOK_DISABLE_AFTER_SECONDS * 1000 },
+    outboxLeaseMs: e.SWITCHBOARD_OUTBOX_LEASE_SECONDS * 1000,
     relay: {
       timeoutMs: e.SWITCHBOARD_RELAY_TIMEOUT_MS,
       idleMs: e.SWITCHBOARD_RELAY_IDLE_TIMEOUT_MS,
@@ -322,6 +338,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         burst: e.SWITCHBOARD_RATE_LIMIT_PROXY_BURST,
       },
       ip: { perSecond: e.SWITCHBOARD_RATE_LIMIT_IP_PER_SECOND, burst: e.SWITCHBOARD_RATE_LIMIT_IP_BURST },
+      trigger: {
+        perSecond: e.SWITCHBOARD_RATE_LIMIT_TRIGGER_PER_SECOND,
+        burst: e.SWITCHBOARD_RATE_LIMIT_TRIGGER_BURST,
+      },
+      hookIp: {
+        perSecond: e.SWITCHBOARD_RATE_LIMIT_HOOK_IP_PER_SECOND,
+        burst: e.SWITCHBOARD_RATE_LIMIT_HOOK_IP_BURST,
+      },
       relayIp: {
         perSecond: e.SWITCHBOARD_RATE_LIMIT_RELAY_IP_PER_SECOND,
         burst: e.SWITCHBOARD_RATE_LIMIT_RELAY_IP_BURST,

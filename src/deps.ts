@@ -52,7 +52,15 @@ export interface Deps {
    * Per credential on the proxy lanes; per client IP for unauthenticated requests and failed
    * credentials; the relays per client IP and per agent, on limits of their own.
    */
-  limits: { proxy: RateLimiter; ip: RateLimiter; relayIp: RateLimiter; relayAgent: RateLimiter }
+  limits: {
+    proxy: RateLimiter
+    ip: RateLimiter
+    relayIp: RateLimiter
+    relayAgent: RateLimiter
+    /** Per webhook trigger (verified calls), and per client IP on `POST /hooks/{id}`. */
+    trigger: RateLimiter
+    hookIp: RateLimiter
+  }
   /** Where this instance listens (set once it does): relay cards name it when no public URL is set. */
   listenUrl: string | null
   /** The proxy's read model of agents and connections (credentials unsealed), kept fresh by bus notes. */

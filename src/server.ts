@@ -40,6 +40,7 @@ import { registerServiceMetrics } from './modules/service/metrics'
 import { purgeSessions } from './modules/sessions/service'
 import { ActivityTracker } from './modules/tokens/activity'
 import { CredentialResolver } from './modules/tokens/resolve'
+import { purgeTriggerCalls } from './modules/triggers/calls'
 import { bootstrapDefaultWorkspace } from './modules/workspaces/service'
 import { LiveHub } from './modules/ws/hub'
 
@@ -94,6 +95,8 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
       ip: new RateLimiter(config.rateLimits.ip.perSecond, config.rateLimits.ip.burst),
       relayIp: new RateLimiter(config.rateLimits.relayIp.perSecond, config.rateLimits.relayIp.burst),
       relayAgent: new RateLimiter(config.rateLimits.relayAgent.perSecond, config.rateLimits.relayAgent.burst),
+      trigger: new RateLimiter(config.rateLimits.trigger.perSecond, config.rateLimits.trigger.burst),
+      hookIp: new RateLimiter(config.rateLimits.hookIp.perSecond, config.rateLimits.hookIp.burst),
     },
     listenUrl: null,
     routes,
@@ -107,7 +110,9 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     relayMeter: new RelayMeter(metrics, log),
   }
   deps.live = new LiveHub(deps)
-  deps.callbacks = new CallbackWorker(deps)
+  // An attempt always ends well within its lease, so a live instance's send is never taken over.
+  const leaseMs = config.outboxLeaseMs
+  deps.callbacks = new CallbackWorker(deps, { leaseMs, timeoutMs: Math.min(15_000, Math.floor(leaseMs / 2)) })
   deps.outcomes = new OutcomeOutbox(deps)
   registerServiceMetrics(deps)
   return deps
@@ -173,6 +178,7 @@ export function scheduledJobs(deps: Deps): ScheduledJob[] {
     { name: 'health-sweep', pattern: config.healthCron, run: (signal) => runHealthSweep(deps, signal) },
     { name: 'events-retention', pattern: config.retention.cron, run: () => sweepEventRetention(deps) },
     { name: 'message-purge', pattern: config.messages.purgeCron, run: () => purgeExpiredMessages(deps) },
+    { name: 'trigger-call-purge', pattern: config.retention.cron, run: () => purgeTriggerCalls(deps) },
     // Deadlines are hours long; failing a job up to 30 s late is fine.
     { name: 'job-deadline-sweep', pattern: '*/30 * * * * *', run: () => sweepJobDeadlines(deps) },
     { name: 'session-purge', pattern: '15 */10 * * * *', run: () => purgeSessions(deps) },

@@ -17,6 +17,8 @@ import { relayRoutes } from '../modules/relays/routes'
 import { serviceRoutes } from '../modules/service/routes'
 import { sessionRoutes } from '../modules/sessions/routes'
 import { tokenRoutes } from '../modules/tokens/routes'
+import { hookRoutes, triggerRoutes } from '../modules/triggers/routes'
+import { webhookRoutes } from '../modules/webhooks/routes'
 import { workspaceRoutes } from '../modules/workspaces/routes'
 import { wsRoutes } from '../modules/ws/routes'
 import { docsPlugin } from './docs'
@@ -66,6 +68,9 @@ export function createApp(deps: Deps) {
     .use(proxyRoutes(deps))
     .use(relayRoutes(deps))
     .use(jobRoutes(deps))
+    .use(webhookRoutes(deps))
+    .use(triggerRoutes(deps))
+    .use(hookRoutes(deps))
     .use(appConnectionRoutes(deps))
     .use(appExecuteRoutes(deps))
     .use(consoleRoutes())

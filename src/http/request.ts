@@ -91,14 +91,16 @@ export function requestPlugin(deps: Deps) {
       // they are used; a stream's ?token= and a console session cookie count against the IP
       // only when they fail).
       // Probes (load balancer, orchestrator, Prometheus) are never limited: a burst of bad
-      // requests from the same address must not make a health check see 429. The relays take
-      // no Switchboard credential and have limits of their own (modules/relays/admit.ts).
+      // requests from the same address must not make a health check see 429. The relays and
+      // the webhook triggers take no Switchboard credential and have limits of their own
+      // (modules/relays/admit.ts, modules/triggers/receive.ts).
       if (
         !isProbe(request.url) &&
         !headers.has('authorization') &&
         !headers.has('x-api-key') &&
         !hasStreamToken(request) &&
         !isRelay(request) &&
+        !isHook(request) &&
         !hasApiSession(request)
       ) {
         limitByIp(deps, request)
@@ -211,6 +213,13 @@ function hasStreamToken(request: Request) {
 }
 
 /** `/relay/…`: the external relays, limited by their own settings. */
+/** `POST /hooks/{id}`: webhook triggers count per IP on a bucket of their own (modules/triggers/receive.ts). */
+function isHook(request: Request) {
+  const url = request.url
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  return url.startsWith('/hooks/', start)
+}
+
 function isRelay(request: Request) {
   const url = request.url
   const start = url.indexOf('/', url.indexOf('//') + 2)

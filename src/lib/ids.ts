@@ -17,3 +17,17 @@ export function newPermanentId(): string {
 export const PERMANENT_ID_RE = /^agt-[a-z0-9]{8}$/
 
 export const isPermanentId = (v: string): boolean => PERMANENT_ID_RE.test(v)
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
+
+/**
+ * A webhook trigger's id, `trg_` + 32 base32 characters (160 random bits): it is the secret
+ * part of the public URL `/hooks/{id}`, so it is never derived from anything guessable.
+ */
+export function newTriggerId(): string {
+  let out = 'trg_'
+  for (const b of crypto.getRandomValues(new Uint8Array(32))) out += BASE32[b & 31]
+  return out
+}
+
+export const TRIGGER_ID_RE = /^trg_[a-z2-7]{32}$/

@@ -45,3 +45,47 @@ test('a newer binary applies only its new migration to an existing database', as
   await db.execute(sql.raw(`DROP TABLE ${table}`))
   if (onPostgres) await db.execute(sql`delete from drizzle.__drizzle_migrations where hash = 'v2-probe'`)
 })
+
+test.skipIf(onPostgres)(
+  'SQLite: jobs and callbacks of an older database survive the webhook migration as they were',
+  async () => {
+    const { join } = await import('node:path')
+    const { tempDir } = await import('../helpers')
+    const old = await openDatabase({
+      kind: 'sqlite',
+      path: join(tempDir('sb-upgrade-'), 'old.db'),
+      synchronous: 'normal',
+    })
+    const at = shipped.findIndex((m) => m.sql.join('').includes('CREATE TABLE `agent_webhooks`'))
+    expect(at).toBeGreaterThan(0)
+    await old.migrate(shipped.slice(0, at))
+    const now = Date.now()
+    await old.execute(sql.raw(`INSERT INTO workspaces (id, name, created_at) VALUES ('w1', 'old', ${now})`))
+    await old.execute(
+      sql.raw(
+        `INSERT INTO jobs (id, workspace_id, target_workspace_id, caller_agent_id, target_agent_id, handled_by_agent_id,
+        status, deadline_at, created_at, updated_at) VALUES ('j1', 'w1', 'w1', 'caller', 'target', 'target', 'running',
+        ${now}, ${now}, ${now})`,
+      ),
+    )
+    await old.execute(
+      sql.raw(
+        `INSERT INTO webhook_deliveries (id, workspace_id, job_id, message_id, event_type, url, payload, status, attempts,
+        created_at) VALUES ('d1', 'w1', 'j1', 'msg_j1', 'job.completed', 'http://x', '{}', 'pending', 0, ${now})`,
+      ),
+    )
+    await old.migrate(shipped)
+    const [job] = await old.execute(
+      sql.raw(`SELECT caller_agent_id, trigger_id, status FROM jobs WHERE id = 'j1'`),
+    )
+    expect(job).toEqual({ caller_agent_id: 'caller', trigger_id: null, status: 'running' })
+    const [d] = await old.execute(
+      sql.raw(`SELECT job_id, agent_id, event_id FROM webhook_deliveries WHERE id = 'd1'`),
+    )
+    expect(d).toEqual({ job_id: 'j1', agent_id: null, event_id: null })
+    // An agent's deliveries go with it (the added column keeps ON DELETE CASCADE).
+    const fks = await old.execute(sql.raw(`PRAGMA foreign_key_list('webhook_deliveries')`))
+    expect(fks.find((f) => f.from === 'agent_id')).toMatchObject({ table: 'agents', on_delete: 'CASCADE' })
+    await old.close()
+  },
+)

@@ -133,8 +133,8 @@ describe('metrics after a scripted session', async () => {
     expect(m.value('switchboard_rate_limited_total', { scope: 'ip' })).toBe(0)
     expect(m.value('switchboard_pool_ejections_total')).toBe(1)
     expect(m.value('switchboard_pool_members_ejected')).toBe(1)
-    expect(m.value('switchboard_callback_attempts_total', { result: 'retry' })).toBe(1)
-    expect(m.value('switchboard_callback_attempts_total', { result: 'delivered' })).toBe(0)
+    expect(m.value('switchboard_callback_attempts_total', { kind: 'callback', result: 'retry' })).toBe(1)
+    expect(m.value('switchboard_callback_attempts_total', { kind: 'callback', result: 'delivered' })).toBe(0)
   })
 
   test('jobs, the callback outbox and agents, from the database', () => {

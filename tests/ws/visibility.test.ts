@@ -18,13 +18,17 @@ const seen = (s: TestSocket) => s.events.map((e) => `${e.type}:${e.data.agentId}
 
 describe('who sees what', () => {
   test('a workspace key sees its workspace; an agent token what concerns its agent (subject or peer)', async () => {
-    const [wA, wB, t1, t2, tb] = await Promise.all([
-      open(A.key),
-      open(B.key),
-      open(a1.token),
-      open(a2.token),
-      open(b1.token),
-    ])
+    const [wA, wB] = await Promise.all([open(A.key), open(B.key)])
+    // One agent socket after the other: each one's presence event is written before the next
+    // socket opens, so the order below does not depend on which socket was faster.
+    const online = (s: TestSocket, agentId: string) =>
+      s.until((f) => f.type === 'agent.status_changed' && f.data.agentId === agentId)
+    const t1 = await open(a1.token)
+    await online(wA, a1.id)
+    const t2 = await open(a2.token)
+    await online(wA, a2.id)
+    const tb = await open(b1.token)
+    await online(wB, b1.id)
     await live.heartbeat(a1, 'online')
     await live.heartbeat(a2, 'online')
     await live.heartbeat(b1, 'online')

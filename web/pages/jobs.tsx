@@ -84,7 +84,8 @@ export function JobsPage() {
                     </Badge>
                   </td>
                   <td data-label="Caller → target">
-                    {agents.name(j.callerAgentId)} → {agents.name(j.targetAgentId)}
+                    {j.callerAgentId ? agents.name(j.callerAgentId) : 'trigger'} →{' '}
+                    {agents.name(j.targetAgentId)}
                   </td>
                   <td data-label="Created">
                     <Time at={j.createdAt} />

@@ -5,6 +5,7 @@ import m1 from '../../../drizzle/sqlite/0001_lanes_and_live.sql' with { type: 't
 import m2 from '../../../drizzle/sqlite/0002_console_sessions.sql' with { type: 'text' }
 import m3 from '../../../drizzle/sqlite/0003_trace_context.sql' with { type: 'text' }
 import m4 from '../../../drizzle/sqlite/0004_app_connections.sql' with { type: 'text' }
+import m5 from '../../../drizzle/sqlite/0005_webhooks_and_triggers.sql' with { type: 'text' }
 import { toMigrations } from './index'
 
 export const migrations = toMigrations(journal, {
@@ -13,4 +14,5 @@ export const migrations = toMigrations(journal, {
   '0002_console_sessions': m2,
   '0003_trace_context': m3,
   '0004_app_connections': m4,
+  '0005_webhooks_and_triggers': m5,
 })

@@ -14,7 +14,12 @@ import type {
   MessageType,
   PoolStrategy,
   Presence,
+  ProtocolName,
   Protocols,
+  TriggerCallOutcome,
+  TriggerTransform,
+  TriggerVerifyType,
+  WebhookDisabledReason,
 } from './types'
 
 // Column helpers: the Postgres twin (pg.ts) defines the same names with native types.
@@ -193,7 +198,8 @@ export const jobs = sqliteTable(
       .references(() => workspaces.id, { onDelete: 'cascade' }),
     targetWorkspaceId: id('target_workspace_id').notNull(),
     connectionId: id('connection_id'),
-    callerAgentId: id('caller_agent_id').notNull(),
+    /** null for a job a webhook trigger made (no agent called). */
+    callerAgentId: id('caller_agent_id'),
     targetAgentId: id('target_agent_id').notNull(),
     handledByAgentId: id('handled_by_agent_id').notNull(),
     status: text('status').$type<JobStatus>().notNull(),
@@ -201,6 +207,8 @@ export const jobs = sqliteTable(
     result: json<JsonValue>('result'),
     error: text('error'),
     callbackUrl: text('callback_url'),
+    /** The webhook trigger whose call made the job (its caller is then null). */
+    triggerId: text('trigger_id'),
     /** The W3C trace context of the call that created the job: its delivery, callback and report join it. */
     traceparent: text('traceparent'),
     tracestate: text('tracestate'),
@@ -226,6 +234,10 @@ export const webhookDeliveries = sqliteTable(
       .notNull()
       .references(() => workspaces.id, { onDelete: 'cascade' }),
     jobId: id('job_id'),
+    /** An agent webhook: the agent whose webhook URL receives the event (job callbacks: null). */
+    agentId: id('agent_id').references(() => agents.id, { onDelete: 'cascade' }),
+    /** An agent webhook: the event it carries; an agent's deliveries go out in this order. */
+    eventId: integer('event_id'),
     messageId: text('message_id').notNull(),
     eventType: text('event_type').notNull(),
     url: text('url').notNull(),
@@ -246,6 +258,8 @@ export const webhookDeliveries = sqliteTable(
   (t) => [
     index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
     index('webhook_deliveries_job_idx').on(t.jobId),
+    uniqueIndex('webhook_deliveries_agent_event_idx').on(t.agentId, t.eventId),
+    index('webhook_deliveries_agent_status_idx').on(t.agentId, t.status, t.lockedUntil),
   ],
 )
 
@@ -261,6 +275,8 @@ export const webhookAttempts = sqliteTable(
     httpStatus: integer('http_status'),
     error: text('error'),
     durationMs: integer('duration_ms').notNull(),
+    /** The first bytes of the receiver's answer, as text (agent webhooks). */
+    responseExcerpt: text('response_excerpt'),
   },
   (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId, t.attempt)],
 )
@@ -406,6 +422,78 @@ export const commands = sqliteTable(
     ackedAt: ts('acked_at'),
   },
   (t) => [index('commands_agent_idx').on(t.agentId, t.status, t.id)],
+)
+
+/** An agent's webhook settings and health beside `agents.webhook_url`; no row means the defaults. */
+export const agentWebhooks = sqliteTable('agent_webhooks', {
+  agentId: id('agent_id')
+    .primaryKey()
+    .references(() => agents.id, { onDelete: 'cascade' }),
+  workspaceId: id('workspace_id').notNull(),
+  /** The event types sent; null: every type an agent webhook carries. */
+  events: json<string[]>('events'),
+  /** Sealed `whsec_…` of the agent's own; null: the workspace's secret signs. */
+  secret: text('secret'),
+  secretPrev: text('secret_prev'),
+  secretPrevUntil: ts('secret_prev_until'),
+  /** Since when every attempt has failed (null: the last one succeeded). */
+  failingSince: ts('failing_since'),
+  disabledAt: ts('disabled_at'),
+  disabledReason: text('disabled_reason').$type<WebhookDisabledReason>(),
+  updatedAt: ts('updated_at').notNull(),
+})
+
+/** Webhook triggers: `POST /hooks/{id}` turns a verified call into a job for the agent. */
+export const triggers = sqliteTable(
+  'triggers',
+  {
+    /** `trg_` + 160 random bits: the public URL's secret part as well as the id. */
+    id: text('id').primaryKey(),
+    workspaceId: id('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    agentId: id('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    protocol: text('protocol').$type<ProtocolName>(),
+    verifyType: text('verify_type').$type<TriggerVerifyType>().notNull(),
+    verifyHeader: text('verify_header'),
+    /** Sealed; the hint is its last 4 characters. */
+    verifySecret: text('verify_secret'),
+    verifySecretHint: text('verify_secret_hint'),
+    transform: text('transform').$type<TriggerTransform>().notNull(),
+    enabled: bool('enabled').notNull(),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [index('triggers_workspace_idx').on(t.workspaceId, t.createdAt)],
+)
+
+/** Verified calls of a trigger: the job each made, and the delivery id that deduplicates retries. */
+export const triggerCalls = sqliteTable(
+  'trigger_calls',
+  {
+    id: id().primaryKey(),
+    triggerId: text('trigger_id')
+      .notNull()
+      .references(() => triggers.id, { onDelete: 'cascade' }),
+    workspaceId: id('workspace_id').notNull(),
+    jobId: id('job_id'),
+    outcome: text('outcome').$type<TriggerCallOutcome>().notNull(),
+    /** `header:value` of the delivery id; cleared once the dedup window has passed. */
+    dedupeKey: text('dedupe_key'),
+    deliveryId: text('delivery_id'),
+    sourceIp: text('source_ip'),
+    contentType: text('content_type'),
+    bytes: integer('bytes').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('trigger_calls_dedupe_idx').on(t.triggerId, t.dedupeKey),
+    index('trigger_calls_trigger_idx').on(t.triggerId, t.id),
+    index('trigger_calls_created_idx').on(t.createdAt),
+  ],
 )
 
 /**

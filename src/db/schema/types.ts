@@ -19,6 +19,11 @@ export type PoolStrategy = 'round_robin' | 'failover' | 'random'
 export type MessageType = 'request' | 'response' | 'event' | 'broadcast'
 export type CommandAction = 'restart' | 'stop' | 'expose' | 'reach' | 'status'
 export type CommandStatus = 'queued' | 'delivered' | 'done' | 'failed'
+/** Why an agent's webhook stopped: it failed for too long, answered 410 Gone, or its owner turned it off. */
+export type WebhookDisabledReason = 'failing' | 'gone' | 'manual'
+export type TriggerVerifyType = 'none' | 'token' | 'hmac_sha256' | 'standard_webhooks'
+export type TriggerTransform = 'raw' | 'json_envelope'
+export type TriggerCallOutcome = 'accepted' | 'duplicate'
 
 /** How an app connection authenticates to its app; the secret of each is sealed apart. */
 export type AppAuthType = 'bearer' | 'header' | 'basic' | 'query' | 'oauth2_client_credentials'

@@ -45,6 +45,14 @@ export const TAGS = [
   { name: 'proxy', description: 'The proxy lanes: sync, async, broadcast, pool (agent tokens)' },
   { name: 'jobs', description: 'Async jobs: poll, list, clear, report the outcome; signed callbacks' },
   {
+    name: 'webhooks',
+    description: 'Agent webhooks: the events that concern an agent, pushed to its webhookUrl',
+  },
+  {
+    name: 'triggers',
+    description: 'Webhook triggers: outside systems start an agent’s job through POST /hooks/{id}',
+  },
+  {
     name: 'apps',
     description:
       'App connections: third-party APIs an agent calls through Switchboard, which holds the credential',

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { AgentRef, JsonValue, NextCursor, NullableTimestamp, Timestamp } from '../../http/schemas'
 import { PROTOCOLS, type ProtocolName, ProtocolNameSchema } from '../../lib/protocols'
 import { HealthCheck } from '../health/model'
+import { webhookRegisterFields, webhookUpdateFields } from '../webhooks/model'
 
 export const CLIENT_TYPES = [
   'cursor',
@@ -133,6 +134,7 @@ export const RegisterBody = z
     externalInvocation: editable.externalInvocation.optional(),
     fallbackAgentId: editable.fallbackAgentId.optional(),
     tokenTtlSeconds: editable.tokenTtlSeconds.optional(),
+    ...webhookRegisterFields,
     token: z
       .string()
       .min(32)
@@ -162,7 +164,8 @@ export const UpdateBody = z
     endpointAuthHeader: editable.endpointAuthHeader.nullable().optional(),
     status: z.enum(['active', 'inactive']).optional(),
     archived: z.boolean().optional(),
-  } as {
+    ...webhookUpdateFields,
+  } as typeof webhookUpdateFields & {
     [K in Exclude<keyof typeof editable, 'endpointCredential' | 'endpointAuthHeader'>]: z.ZodOptional<
       (typeof editable)[K]
     >
@@ -197,6 +200,12 @@ const AGENT_EXAMPLE = {
   description: 'Answers research questions',
   endpointUrl: 'https://agents.example.com/research',
   webhookUrl: null,
+  webhookEvents: ['connection.created', 'job.created', 'message.received'],
+  hasWebhookSecret: false,
+  webhookEnabled: true,
+  webhookDisabledAt: null,
+  webhookDisabledReason: null,
+  webhookFailingSince: null,
   version: '1.2.0',
   license: 'MIT',
   programmingLanguage: 'typescript',
@@ -244,6 +253,12 @@ export const Agent = z
     description: z.string().nullable(),
     endpointUrl: z.string().nullable(),
     webhookUrl: z.string().nullable(),
+    webhookEvents: z.array(z.string()).describe('The event types the webhook URL receives'),
+    hasWebhookSecret: z.boolean().describe('The agent signs its webhooks with a secret of its own'),
+    webhookEnabled: z.boolean().describe('false once disabled (failing too long, 410 Gone, or by hand)'),
+    webhookDisabledAt: NullableTimestamp,
+    webhookDisabledReason: z.enum(['failing', 'gone', 'manual']).nullable(),
+    webhookFailingSince: NullableTimestamp.describe('Since when every webhook attempt has failed'),
     version: z.string().nullable(),
     license: z.string().nullable(),
     programmingLanguage: z.string().nullable(),

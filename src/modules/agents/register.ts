@@ -7,6 +7,7 @@ import { newId, newPermanentId } from '../../lib/ids'
 import { recordAudit } from '../audit/record'
 import type { WorkspaceActor } from '../tokens/actor'
 import { issueAgentToken } from '../tokens/issue'
+import { applyWebhookSettings } from '../webhooks/settings'
 import { type AgentRow, findAgent } from './lookup'
 import type { RegisterInput } from './model'
 import { checkAgentUrls } from './urls'
@@ -153,6 +154,10 @@ export async function registerAgent({ ctx, input }: { ctx: Ctx<WorkspaceActor>; 
       endpointAuthHeader: input.endpointAuthHeader ?? null,
     })
     await replaceCapabilityRows(deps, tx, row, input.capabilities ?? [])
+    if (input.webhookEvents !== undefined || input.webhookSecret !== undefined) {
+      const { webhookEvents, webhookSecret } = input
+      await applyWebhookSettings(deps, tx, row, row.webhookUrl, { webhookEvents, webhookSecret }, actor)
+    }
     const { token, row: tokenRow } = await issueAgentToken(deps, tx, {
       agentId: id,
       workspaceId: actor.workspaceId,

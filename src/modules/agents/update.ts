@@ -3,6 +3,7 @@ import type { Ctx } from '../../deps'
 import { recordAudit } from '../audit/record'
 import { appendEvent } from '../events/append'
 import type { AgentActor, WorkspaceActor } from '../tokens/actor'
+import { applyWebhookSettings } from '../webhooks/settings'
 import { type AgentRow, assertSelf, findAgent } from './lookup'
 import type { UpdateInput } from './model'
 import {
@@ -76,6 +77,7 @@ export async function updateAgent({
       set.endpointAuthHeader = patch.endpointAuthHeader
       changed.push('endpointAuthHeader')
     }
+    if (patch.webhookEvents !== undefined) changed.push('webhookEvents')
     if (changed.length > 0) await audit('agent_updated', { fields: changed })
     if (patch.endpointCredential !== undefined) {
       if (patch.endpointCredential === null) {
@@ -104,9 +106,18 @@ export async function updateAgent({
       await audit('capabilities_replaced', { names: patch.capabilities.map((c) => c.name) })
     }
     const [updated] = await tx.update(agents).set(set).where(eq(agents.id, current.id)).returning()
+    const { webhookEvents, webhookSecret, webhookEnabled } = patch
+    const webhook = await applyWebhookSettings(
+      deps,
+      tx,
+      updated!,
+      current.webhookUrl,
+      { webhookEvents, webhookSecret, webhookEnabled },
+      actor,
+    )
     // Names only: a credential's value never goes into an event.
     const fields = [
-      ...changed,
+      ...new Set([...changed, ...webhook]),
       ...(patch.endpointCredential !== undefined ? ['endpointCredential'] : []),
       ...(set.status !== undefined ? ['status'] : []),
       ...(set.archived !== undefined ? ['archived'] : []),

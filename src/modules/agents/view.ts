@@ -1,5 +1,6 @@
 import { and, desc, gt, inArray, isNull, or } from 'drizzle-orm'
 import type { Deps } from '../../deps'
+import { webhookViews } from '../webhooks/settings'
 import type { AgentRow } from './lookup'
 
 type Cap = { name: string; metadata: Record<string, unknown> }
@@ -15,6 +16,7 @@ export function agentView(
     token: TokenInfo | null
     lastActive?: Date | undefined
     lastHeartbeat?: Date | undefined
+    webhook: ReturnType<Awaited<ReturnType<typeof webhookViews>>>
   },
 ) {
   const protocols: Record<string, { enabled: boolean; url: string | null }> = {}
@@ -32,6 +34,7 @@ export function agentView(
     description: row.description,
     endpointUrl: row.endpointUrl,
     webhookUrl: row.webhookUrl,
+    ...extra.webhook,
     version: row.version,
     license: row.license,
     programmingLanguage: row.programmingLanguage,
@@ -77,7 +80,7 @@ export async function agentViews(deps: Deps, rows: AgentRow[]): Promise<AgentVie
   const ids = rows.map((r) => r.id)
   const { agentCapabilities: c, agentTokens: t } = deps.db.t
   const now = deps.clock.now()
-  const [caps, tokens] = await Promise.all([
+  const [caps, tokens, webhook] = await Promise.all([
     deps.db.orm
       .select({ agentId: c.agentId, name: c.name, metadata: c.metadata })
       .from(c)
@@ -88,6 +91,7 @@ export async function agentViews(deps: Deps, rows: AgentRow[]): Promise<AgentVie
       .from(t)
       .where(and(inArray(t.agentId, ids), isNull(t.revokedAt), or(isNull(t.expiresAt), gt(t.expiresAt, now))))
       .orderBy(desc(t.id)),
+    webhookViews(deps, ids),
   ])
   const capsBy = new Map<string, Cap[]>()
   for (const cap of caps) {
@@ -103,6 +107,7 @@ export async function agentViews(deps: Deps, rows: AgentRow[]): Promise<AgentVie
       token: tokenBy.get(r.id) ?? null,
       lastActive: deps.activity.lastActive(r.id),
       lastHeartbeat: deps.heartbeats.pendingAt(r.id),
+      webhook: webhook(r.id),
     }),
   )
 }

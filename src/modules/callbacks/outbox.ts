@@ -1,4 +1,20 @@
-import { and, asc, count, eq, inArray, isNull, lte, min, or, sql } from 'drizzle-orm'
+import {
+  and,
+  asc,
+  type Column,
+  count,
+  eq,
+  gt,
+  inArray,
+  isNull,
+  lt,
+  lte,
+  min,
+  notExists,
+  or,
+  sql,
+} from 'drizzle-orm'
+import { alias } from 'drizzle-orm/sqlite-core'
 import type { Orm } from '../../db'
 import type { Row } from '../../db/schema'
 import type { JsonValue } from '../../db/schema/types'
@@ -7,6 +23,26 @@ import { newId } from '../../lib/ids'
 import { afterAttempt } from './schedule'
 
 export type Delivery = Row<'webhookDeliveries'>
+
+/**
+ * One row of the outbox. Two kinds share it — the same lease, schedule and worker: a job's
+ * callback (`jobId`, to the URL the call gave) and an agent webhook (`agentId` and the
+ * `eventId` it carries, to the agent's webhook URL).
+ */
+export type NewDelivery = {
+  workspaceId: string
+  jobId?: string | null
+  agentId?: string | null
+  eventId?: number | null
+  /** The webhook-id: the same on every attempt, for the receiver to deduplicate on. */
+  messageId: string
+  eventType: string
+  url: string
+  payload: JsonValue
+  /** The trace the delivery's attempts join; null: each attempt starts a trace of its own. */
+  traceparent?: string | null
+  tracestate?: string | null
+}
 export type NewCallback = {
   workspaceId: string
   jobId: string
@@ -26,15 +62,26 @@ export const messageIdFor = (jobId: string) => `msg_${jobId}`
  * final — so a committed final state always has its callback, and a rolled-back one never.
  */
 export async function insertCallback(deps: Pick<Deps, 'db' | 'clock'>, tx: Orm, cb: NewCallback) {
+  await insertDelivery(deps, tx, { ...cb, messageId: messageIdFor(cb.jobId) })
+}
+
+/** Writes a delivery, due now, in the caller's transaction (the one that makes what it reports). */
+export async function insertDelivery(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  tx: Orm,
+  n: NewDelivery,
+): Promise<Delivery> {
   const now = deps.clock.now()
-  await tx.insert(deps.db.t.webhookDeliveries).values({
+  const row: Delivery = {
     id: newId(),
-    workspaceId: cb.workspaceId,
-    jobId: cb.jobId,
-    messageId: messageIdFor(cb.jobId),
-    eventType: cb.eventType,
-    url: cb.url,
-    payload: cb.payload,
+    workspaceId: n.workspaceId,
+    jobId: n.jobId ?? null,
+    agentId: n.agentId ?? null,
+    eventId: n.eventId ?? null,
+    messageId: n.messageId,
+    eventType: n.eventType,
+    url: n.url,
+    payload: n.payload,
     status: 'pending',
     attempts: 0,
     nextAttemptAt: now,
@@ -42,15 +89,45 @@ export async function insertCallback(deps: Pick<Deps, 'db' | 'clock'>, tx: Orm, 
     lastAttemptAt: null,
     lastHttpStatus: null,
     lastError: null,
-    traceparent: cb.traceparent,
-    tracestate: cb.tracestate,
+    traceparent: n.traceparent ?? null,
+    tracestate: n.tracestate ?? null,
     createdAt: now,
     finishedAt: null,
-  })
+  }
+  await tx.insert(deps.db.t.webhookDeliveries).values(row)
+  return row
 }
 
-const dueNow = (d: Deps['db']['t']['webhookDeliveries'], now: Date) =>
+type Outbox = Deps['db']['t']['webhookDeliveries']
+
+type DueColumns = { status: Column; nextAttemptAt: Column; lockedUntil: Column }
+
+const dueNow = (d: DueColumns, now: Date) =>
   and(eq(d.status, 'pending'), lte(d.nextAttemptAt, now), or(isNull(d.lockedUntil), lte(d.lockedUntil, now)))
+
+/**
+ * An agent's webhook deliveries go out one at a time, oldest event first, as far as the
+ * schedule allows: a row is claimable only while none of its agent's rows is in flight
+ * (`agentFree`) and no older event of its agent is due as well (`firstInLine`). A row waiting
+ * for its retry holds nobody up. Callbacks (no agent) are never held back.
+ */
+function inOrder(deps: Pick<Deps, 'db'>, d: Outbox, now: Date) {
+  const o = alias(d, 'earlier')
+  const one = { one: sql`1` }
+  const agentFree = notExists(
+    deps.db.orm
+      .select(one)
+      .from(o)
+      .where(and(eq(o.agentId, d.agentId), eq(o.status, 'pending'), gt(o.lockedUntil, now))),
+  )
+  const firstInLine = notExists(
+    deps.db.orm
+      .select(one)
+      .from(o)
+      .where(and(eq(o.agentId, d.agentId), dueNow(o, now), lt(o.eventId, d.eventId))),
+  )
+  return { agentFree: or(isNull(d.agentId), agentFree), firstInLine: or(isNull(d.agentId), firstInLine) }
+}
 
 /**
  * Claims up to `limit` due deliveries for this instance: one UPDATE takes a lease
@@ -65,10 +142,11 @@ export async function claimDue(
   const { db } = deps
   const d = db.t.webhookDeliveries
   const now = deps.clock.now()
+  const order = inOrder(deps, d, now)
   const due = db.orm
     .select({ id: d.id })
     .from(d)
-    .where(dueNow(d, now))
+    .where(and(dueNow(d, now), order.agentFree, order.firstInLine))
     .orderBy(asc(d.nextAttemptAt))
     .limit(opts.limit)
   return db.write(() =>
@@ -84,30 +162,49 @@ export async function claimDue(
   )
 }
 
-/** When the next unclaimed delivery falls due (null: none pending), for the worker's timer. */
+/**
+ * When the next claimable delivery falls due (null: none pending), for the worker's timer. A
+ * row whose agent has one in flight elsewhere is not counted: the instance sending that one
+ * sends the next, and this one's poll picks it up otherwise.
+ */
 export async function nextDueAt(deps: Pick<Deps, 'db' | 'clock'>): Promise<Date | null> {
   const d = deps.db.t.webhookDeliveries
   const now = deps.clock.now()
   const [row] = await deps.db.orm
     .select({ at: d.nextAttemptAt })
     .from(d)
-    .where(and(eq(d.status, 'pending'), or(isNull(d.lockedUntil), lte(d.lockedUntil, now))))
+    .where(
+      and(
+        eq(d.status, 'pending'),
+        or(isNull(d.lockedUntil), lte(d.lockedUntil, now)),
+        inOrder(deps, d, now).agentFree,
+      ),
+    )
     .orderBy(asc(d.nextAttemptAt))
     .limit(1)
   return row?.at ?? null
 }
 
-export type AttemptResult = { at: Date; httpStatus: number | null; error: string | null; durationMs: number }
+export type AttemptResult = {
+  at: Date
+  httpStatus: number | null
+  error: string | null
+  durationMs: number
+  /** The first bytes of the answer, as text. */
+  responseExcerpt?: string | null
+}
 
 /**
  * Records one attempt and decides what comes next (delivered, gone, retry later, failed).
  * Written only while this instance still holds the claim (same attempt number): if its lease
  * ran out and another instance took the row, that instance's outcome is the one that counts.
+ * `also` runs in the same transaction with the outcome (an agent webhook's health).
  */
 export async function recordAttempt(
   deps: Pick<Deps, 'db' | 'clock' | 'config'>,
   claimed: Delivery,
   result: AttemptResult,
+  also?: (tx: Orm, status: Delivery['status']) => Promise<void>,
 ): Promise<Delivery['status']> {
   const d = deps.db.t.webhookDeliveries
   const next = afterAttempt(claimed.attempts, result, { scale: deps.config.callbackRetryScale })
@@ -132,7 +229,9 @@ export async function recordAttempt(
       httpStatus: result.httpStatus,
       error: result.error,
       durationMs: result.durationMs,
+      responseExcerpt: result.responseExcerpt ?? null,
     })
+    await also?.(tx, next.status)
   })
   return next.status
 }
@@ -175,8 +274,8 @@ export async function deleteDeliveriesOf(deps: Pick<Deps, 'db'>, tx: Orm, jobId:
 }
 
 /**
- * The outbox's depth: callbacks still to be delivered, and how long the most overdue one has
- * been due (0 when none is overdue). Across the database: every instance reports the same.
+ * The outbox's depth: deliveries (callbacks and agent webhooks) still to be made, and how long
+ * the most overdue one has been due (0 when none is overdue). Across the database: every instance reports the same.
  */
 export async function outboxDepth(
   deps: Pick<Deps, 'db' | 'clock'>,

@@ -164,7 +164,8 @@ export function answerHeaders(
 
 /** Who is calling, over what, with which request id: the headers every lane adds. */
 export type CallContext = {
-  caller: { permanentId: string }
+  /** The calling agent; absent when no agent called (a webhook trigger's job). */
+  caller?: { permanentId: string } | undefined
   connectionId?: string | null
   requestId: string
   /** Headers a lane adds (job id, status URL…). */
@@ -172,10 +173,8 @@ export type CallContext = {
 }
 
 export function callerHeaders(call: CallContext): Record<string, string> {
-  const out: Record<string, string> = {
-    'x-switchboard-caller': call.caller.permanentId,
-    'x-request-id': call.requestId,
-  }
+  const out: Record<string, string> = { 'x-request-id': call.requestId }
+  if (call.caller) out['x-switchboard-caller'] = call.caller.permanentId
   if (call.connectionId) out['x-switchboard-connection'] = call.connectionId
   if (call.extra) for (const k in call.extra) out[k.toLowerCase()] = call.extra[k]!
   return out

@@ -3,7 +3,8 @@ import type { Actor } from '../tokens/actor'
 type JobParties = {
   workspaceId: string
   targetWorkspaceId: string
-  callerAgentId: string
+  /** null for a job a webhook trigger made. */
+  callerAgentId: string | null
   targetAgentId: string
   handledByAgentId: string
 }

@@ -18,6 +18,7 @@ async function jobEvent(deps: Deps, tx: Orm, row: JobRow, type: EventType) {
     status: row.status,
     connectionId: row.connectionId,
     callerAgentId: row.callerAgentId,
+    triggerId: row.triggerId,
     targetAgentId: row.targetAgentId,
     handledByAgentId: row.handledByAgentId,
     httpStatus: row.httpStatus,
@@ -36,8 +37,11 @@ async function jobEvent(deps: Deps, tx: Orm, row: JobRow, type: EventType) {
 export type NewJob = {
   workspaceId: string
   targetWorkspaceId: string
-  connectionId: string
-  callerAgentId: string
+  /** The connection it was called over; null for a trigger's job. */
+  connectionId: string | null
+  /** The agent that called; null for a trigger's job (`triggerId` says which). */
+  callerAgentId: string | null
+  triggerId: string | null
   targetAgentId: string
   handledByAgentId: string
   callbackUrl: string | null
@@ -46,8 +50,15 @@ export type NewJob = {
   tracestate: string | null
 }
 
-/** The job row, `running`, and its `job.created` event, in one transaction. */
-export async function createJob(deps: Deps, input: NewJob): Promise<JobRow> {
+/**
+ * The job row, `running`, and its `job.created` event, in one transaction. `alongside` runs
+ * first in that transaction (a trigger records its call there): if it throws, nothing is written.
+ */
+export async function createJob(
+  deps: Deps,
+  input: NewJob,
+  alongside?: (tx: Orm, job: JobRow) => Promise<void>,
+): Promise<JobRow> {
   const now = deps.clock.now()
   const row: JobRow = {
     id: newId(),
@@ -62,6 +73,7 @@ export async function createJob(deps: Deps, input: NewJob): Promise<JobRow> {
     completedAt: null,
   }
   await deps.db.tx(async (tx) => {
+    await alongside?.(tx, row)
     await tx.insert(deps.db.t.jobs).values(row)
     await jobEvent(deps, tx, row, 'job.created')
   })
@@ -89,6 +101,7 @@ export function callbackPayload(row: JobRow): JsonValue {
       httpStatus: row.httpStatus,
       connectionId: row.connectionId,
       callerAgentId: row.callerAgentId,
+      triggerId: row.triggerId,
       targetAgentId: row.targetAgentId,
       handledByAgentId: row.handledByAgentId,
       createdAt: row.createdAt.toISOString(),

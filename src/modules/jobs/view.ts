@@ -45,6 +45,7 @@ export function jobView(row: JobRow, callback: ReturnType<typeof deliveryView> |
     workspaceId: row.workspaceId,
     targetWorkspaceId: row.targetWorkspaceId,
     callerAgentId: row.callerAgentId,
+    triggerId: row.triggerId,
     targetAgentId: row.targetAgentId,
     handledByAgentId: row.handledByAgentId,
     httpStatus: row.httpStatus,

@@ -1,9 +1,7 @@
-import type { Ctx, Deps } from '../../deps'
+import type { Ctx } from '../../deps'
 import { readBytes } from '../../http/body'
-import { AppError } from '../../lib/errors'
-import { startDelivery } from '../jobs/deliver'
-import { callbackUrlShape, stripSwitchboardMeta } from '../jobs/envelope'
-import { createJob, pollPath } from '../jobs/lifecycle'
+import { pollPath } from '../jobs/lifecycle'
+import { submitJob } from '../jobs/submit'
 import type { AgentActor } from '../tokens/actor'
 import { admit } from './admit'
 
@@ -23,57 +21,22 @@ export async function callAsync({
   const { request } = input
   const { limitHeaders, protocol } = admit(ctx, request)
   const hop = await deps.forward.resolve({ connectionId: input.connectionId, caller: actor }, protocol)
-  const { body, callbackUrl } = stripSwitchboardMeta(await readBytes(request, deps.config.bufferedBodyBytes))
-  const callback = callbackUrl === null ? null : await allowedCallback(deps, callbackUrl)
-  const job = await createJob(deps, {
-    workspaceId: actor.workspaceId,
-    targetWorkspaceId: hop.requested.workspaceId,
-    connectionId: input.connectionId,
-    callerAgentId: actor.agentId,
-    targetAgentId: hop.requested.id,
-    handledByAgentId: hop.agent.id,
-    callbackUrl: callback,
-    traceparent: ctx.trace.traceparent,
-    tracestate: ctx.trace.state,
-  })
-  const poll = pollPath(job.id)
-  const origin = deps.config.publicUrl ?? new URL(request.url).origin
-  startDelivery(deps, {
-    jobId: job.id,
+  const job = await submitJob(deps, {
     hop,
+    workspaceId: actor.workspaceId,
+    connectionId: input.connectionId,
+    caller: actor,
+    triggerId: null,
     protocol,
     trace: ctx.trace,
-    headers: new Headers(request.headers),
-    body,
-    call: {
-      caller: actor,
-      connectionId: input.connectionId,
-      requestId: ctx.requestId,
-      extra: {
-        'x-switchboard-job-id': job.id,
-        'x-switchboard-job-status-url': `${origin}${poll}`,
-        // The answer becomes the job's result: ask for it as it is, not compressed.
-        'accept-encoding': 'identity',
-      },
-    },
+    headers: request.headers,
+    body: await readBytes(request, deps.config.bufferedBodyBytes),
+    requestId: ctx.requestId,
+    origin: new URL(request.url).origin,
   })
+  const poll = pollPath(job.id)
   return Response.json(
     { jobId: job.id, status: 'running', poll_url: poll },
     { status: 202, headers: { ...hop.answerHeaders, ...limitHeaders, location: poll } },
   )
-}
-
-/**
- * A callback URL must be http(s) and pass the outbound guard's rules now; a name that does not
- * resolve yet is accepted (as at registration) and checked again on every delivery attempt.
- */
-async function allowedCallback(deps: Deps, raw: string): Promise<string> {
-  const url = callbackUrlShape(raw)
-  const checked = await deps.outbound.check(url)
-  if (!checked.ok && checked.reason !== 'unresolvable') {
-    throw new AppError('invalid_url', `_switchboard.callback_url is not allowed: ${checked.message}`, {
-      rule: checked.reason,
-    })
-  }
-  return url.toString()
 }

@@ -53,12 +53,14 @@ export function registerServiceMetrics(deps: Deps) {
   m.gauge('switchboard_agents', 'Active, unarchived agents by presence (database-wide)', () =>
     counts.agents ? PRESENCES.map((presence) => [{ presence }, counts.agents![presence]]) : [],
   )
-  m.gauge('switchboard_callback_outbox_pending', 'Callbacks waiting to be delivered (database-wide)', () =>
-    counts.outbox ? [[{}, counts.outbox.pending]] : [],
+  m.gauge(
+    'switchboard_callback_outbox_pending',
+    'Callbacks and agent webhooks waiting to be delivered (database-wide)',
+    () => (counts.outbox ? [[{}, counts.outbox.pending]] : []),
   )
   m.gauge(
     'switchboard_callback_outbox_lag_seconds',
-    'How long the most overdue pending callback has been due, in seconds (0: none overdue)',
+    'How long the most overdue pending callback or agent webhook has been due, in seconds (0: none overdue)',
     () => (counts.outbox ? [[{}, counts.outbox.lagSeconds]] : []),
   )
 }
