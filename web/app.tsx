@@ -3,6 +3,8 @@ import { api, call, onSessionEnded, type Schemas } from './api/client'
 import { live, useLiveStatus } from './live'
 import { AgentPage } from './pages/agent'
 import { AgentsPage } from './pages/agents'
+import { AppConnectionPage } from './pages/app-connection'
+import { AppConnectionsPage, NewAppConnectionPage } from './pages/app-connections'
 import { AuditPage } from './pages/audit'
 import { ConnectionsPage } from './pages/connections'
 import { GroupsPage } from './pages/groups'
@@ -43,6 +45,7 @@ const NAV: [href: string, label: string, active: (p: string) => boolean][] = [
   ['/connections', 'Connections', (p) => p.startsWith('/connections')],
   ['/groups', 'Groups and Pools', (p) => p.startsWith('/groups') || p.startsWith('/pools')],
   ['/jobs', 'Jobs', (p) => p.startsWith('/jobs')],
+  ['/app-connections', 'App connections', (p) => p.startsWith('/app-connections')],
   ['/workspace', 'Workspace', (p) => p.startsWith('/workspace')],
   ['/audit', 'Audit log', (p) => p.startsWith('/audit')],
 ]
@@ -112,6 +115,10 @@ function Screen({ path }: { path: string }) {
   if (path === '/groups' || path === '/pools')
     return <GroupsPage tab={path === '/pools' ? 'pools' : 'groups'} />
   if (path === '/jobs') return <JobsPage />
+  if (path === '/app-connections') return <AppConnectionsPage />
+  if (path === '/app-connections/new') return <NewAppConnectionPage />
+  const app = match('/app-connections/:id', path)
+  if (app) return <AppConnectionPage key={app.id} id={app.id!} />
   if (path === '/workspace') return <WorkspacePage />
   if (path === '/audit') return <AuditPage />
   return (

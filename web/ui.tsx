@@ -309,7 +309,10 @@ export function usePager() {
   }
 }
 
-/** Loads once per change of `deps`; `reload()` fetches again. */
+/**
+ * Loads once per change of `deps`; `reload()` fetches again. A failed reload keeps what was
+ * shown beside the error, so a page that refreshes itself does not blank on one lost request.
+ */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
   const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true })
   const [tick, setTick] = useState(0)
@@ -319,7 +322,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
     setState((s) => ({ ...s, loading: true }))
     load().then(
       (data) => n === latest.current && setState({ data, loading: false }),
-      (error) => n === latest.current && setState({ error, loading: false }),
+      (error) => n === latest.current && setState((s) => ({ data: s.data, error, loading: false })),
     )
   }, [...deps, tick])
   return {

@@ -1193,6 +1193,163 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/agents/{agentId}/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The agent's webhook deliveries, newest first, with every attempt
+         * @description Each delivery is one event sent to the agent’s webhookUrl: its status (pending, delivered, failed, gone), the next attempt, and per attempt the HTTP status, the duration and the first KB of the answer.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agents/{agentId}/webhook-deliveries/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a webhook.test event to the agent’s webhook URL now
+         * @description A `webhook.test` event is written and sent through the outbox, signed as any other, whatever webhookEvents says and also while the webhook is disabled. Answers the delivery, pending: poll it.
+         */
+        post: operations["sendTestWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agents/{agentId}/webhook-deliveries/{deliveryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook delivery with its attempts */
+        get: operations["getWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agents/{agentId}/webhook-deliveries/{deliveryId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send one delivery again, now
+         * @description The same body and webhook-id, to the agent’s current webhook URL, as its next attempt (a delivery that ran out of attempts gets one more). 409 while it is being sent; 400 while the webhook is disabled or the agent has no webhook URL.
+         */
+        post: operations["retryWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/triggers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace’s webhook triggers, newest first */
+        get: operations["listTriggers"];
+        put?: never;
+        /**
+         * Create a webhook trigger: a public URL that turns verified calls into jobs for an agent
+         * @description The answer carries the trigger (its `url` is POST /hooks/{id}) and, when Switchboard made the secret (none given), that secret, shown this once. Secrets are stored sealed.
+         */
+        post: operations["createTrigger"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/triggers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook trigger */
+        get: operations["getTrigger"];
+        put?: never;
+        post?: never;
+        /** Delete a trigger; its URL answers 404 at once */
+        delete: operations["deleteTrigger"];
+        options?: never;
+        head?: never;
+        /** Change a trigger: name, agent, protocol, verification, transform, enabled */
+        patch: operations["updateTrigger"];
+        trace?: never;
+    };
+    "/api/triggers/{id}/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The trigger’s recent verified calls, newest first, with their outcome and job
+         * @description Calls that failed verification, were too large or rate limited are not stored (nothing is written for an unverified sender); they show in switchboard_http_requests_total{route="/hooks/:triggerId"}.
+         */
+        get: operations["listTriggerCalls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hooks/{triggerId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Call a webhook trigger: the body becomes a job for its agent (202 at once)
+         * @description No Switchboard token: the trigger verifies the call itself, in constant time, before anything is stored — a token in a header, a GitHub-style X-Hub-Signature-256 or Stripe-style Stripe-Signature HMAC, or Standard Webhooks signatures — else 401. Unknown or disabled: 404. The body (≤ 1 MB, 413) becomes an async job to the agent exactly as the async lane makes one; the answer is 202 {jobId}. Idempotency-Key, X-GitHub-Delivery or webhook-id deduplicates for 24 h: a repeat gets the same 202 (with Idempotent-Replayed: true) and makes no job. Rate limited per client IP and per trigger (429).
+         */
+        post: operations["callTrigger"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/app-connections": {
         parameters: {
             query?: never;
@@ -1333,6 +1490,16 @@ export interface components {
          *       "description": "Answers research questions",
          *       "endpointUrl": "https://agents.example.com/research",
          *       "webhookUrl": null,
+         *       "webhookEvents": [
+         *         "connection.created",
+         *         "job.created",
+         *         "message.received"
+         *       ],
+         *       "hasWebhookSecret": false,
+         *       "webhookEnabled": true,
+         *       "webhookDisabledAt": null,
+         *       "webhookDisabledReason": null,
+         *       "webhookFailingSince": null,
          *       "version": "1.2.0",
          *       "license": "MIT",
          *       "programmingLanguage": "typescript",
@@ -1388,6 +1555,24 @@ export interface components {
             description: string | null;
             endpointUrl: string | null;
             webhookUrl: string | null;
+            /** @description The event types the webhook URL receives */
+            webhookEvents: string[];
+            /** @description The agent signs its webhooks with a secret of its own */
+            hasWebhookSecret: boolean;
+            /** @description false once disabled (failing too long, 410 Gone, or by hand) */
+            webhookEnabled: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            webhookDisabledAt: string | null;
+            /** @enum {string|null} */
+            webhookDisabledReason: "failing" | "gone" | "manual" | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            webhookFailingSince: string | null;
             version: string | null;
             license: string | null;
             programmingLanguage: string | null;
@@ -1482,6 +1667,16 @@ export interface components {
          *           "description": "Answers research questions",
          *           "endpointUrl": "https://agents.example.com/research",
          *           "webhookUrl": null,
+         *           "webhookEvents": [
+         *             "connection.created",
+         *             "job.created",
+         *             "message.received"
+         *           ],
+         *           "hasWebhookSecret": false,
+         *           "webhookEnabled": true,
+         *           "webhookDisabledAt": null,
+         *           "webhookDisabledReason": null,
+         *           "webhookFailingSince": null,
          *           "version": "1.2.0",
          *           "license": "MIT",
          *           "programmingLanguage": "typescript",
@@ -2169,6 +2364,11 @@ export interface components {
             /** @enum {string} */
             type: "private" | "board";
         };
+        CreatedTrigger: {
+            trigger: components["schemas"]["Trigger"];
+            /** @description The secret Switchboard made (shown this once); null when you gave one */
+            secret: string | null;
+        };
         CreatedWorkspace: {
             workspace: components["schemas"]["Workspace"];
             /** @description The workspace key (wk_…). Shown once. */
@@ -2209,6 +2409,30 @@ export interface components {
         };
         /**
          * @example {
+         *       "name": "github pushes",
+         *       "agentId": "agt-k3v9x2mq",
+         *       "verify": {
+         *         "type": "hmac_sha256"
+         *       }
+         *     }
+         */
+        CreateTriggerRequest: {
+            name: string;
+            agentId: string;
+            /** @description Deliver to the agent's URL for this protocol */
+            protocol?: components["schemas"]["ProtocolName"] | null;
+            verify: components["schemas"]["TriggerVerifyInput"];
+            /**
+             * @description raw: the body and headers as sent; json_envelope: one JSON document with the headers, query and body
+             * @default raw
+             * @enum {string}
+             */
+            transform?: "raw" | "json_envelope";
+            /** @default true */
+            enabled?: boolean;
+        };
+        /**
+         * @example {
          *       "name": "ci",
          *       "expiresInSeconds": 2592000
          *     }
@@ -2235,6 +2459,11 @@ export interface components {
             /** Format: uuid */
             id: string;
             permanentId: string;
+            /** @constant */
+            deleted: true;
+        };
+        DeletedTrigger: {
+            id: string;
             /** @constant */
             deleted: true;
         };
@@ -2408,6 +2637,13 @@ export interface components {
              */
             status?: "online" | "idle" | "offline";
         };
+        HookAccepted: {
+            /**
+             * Format: uuid
+             * @description The job made for the agent (the same for a repeated delivery)
+             */
+            jobId: string;
+        };
         Inbox: {
             /** @description Oldest first */
             messages: components["schemas"]["Message"][];
@@ -2439,8 +2675,13 @@ export interface components {
             workspaceId: string;
             /** Format: uuid */
             targetWorkspaceId: string;
-            /** Format: uuid */
-            callerAgentId: string;
+            /**
+             * Format: uuid
+             * @description null for a job a webhook trigger made
+             */
+            callerAgentId: string | null;
+            /** @description The webhook trigger whose call made the job */
+            triggerId: string | null;
             /** Format: uuid */
             targetAgentId: string;
             /**
@@ -2888,6 +3129,10 @@ export interface components {
             externalInvocation?: boolean;
             fallbackAgentId?: string | null;
             tokenTtlSeconds?: number | null;
+            /** @description The event types the webhook URL receives (default: all of them) */
+            webhookEvents?: ("connection.created" | "connection.accepted" | "connection.declined" | "connection.revoked" | "agent.status_changed" | "job.created" | "job.completed" | "job.failed" | "message.received" | "command.queued")[];
+            /** @description Write-only: signs this agent's webhooks instead of the workspace secret */
+            webhookSecret?: string;
             /** @description A pre-generated agent token (≥ 32 characters, not starting with tk_ or wk_) */
             token?: string;
             /**
@@ -2906,6 +3151,16 @@ export interface components {
          *         "description": "Answers research questions",
          *         "endpointUrl": "https://agents.example.com/research",
          *         "webhookUrl": null,
+         *         "webhookEvents": [
+         *           "connection.created",
+         *           "job.created",
+         *           "message.received"
+         *         ],
+         *         "hasWebhookSecret": false,
+         *         "webhookEnabled": true,
+         *         "webhookDisabledAt": null,
+         *         "webhookDisabledReason": null,
+         *         "webhookFailingSince": null,
          *         "version": "1.2.0",
          *         "license": "MIT",
          *         "programmingLanguage": "typescript",
@@ -2970,6 +3225,8 @@ export interface components {
             /** @constant */
             removed: true;
         };
+        /** @default {} */
+        RetryWebhookDeliveryRequest: Record<string, never>;
         RevokedConnection: {
             /** Format: uuid */
             id: string;
@@ -3084,6 +3341,101 @@ export interface components {
             /** @description A workspace key (wk_…) */
             key: string;
         };
+        /** @default {} */
+        TestWebhookRequest: Record<string, never>;
+        Trigger: {
+            /** @description trg_… (160 random bits): the secret part of the hook URL */
+            id: string;
+            /** @description POST here: SWITCHBOARD_PUBLIC_URL + /hooks/{id}, or the path alone */
+            url: string;
+            name: string;
+            /** Format: uuid */
+            agentId: string;
+            permanentId: string;
+            protocol: components["schemas"]["ProtocolName"] | null;
+            verify: components["schemas"]["TriggerVerify"];
+            /** @enum {string} */
+            transform: "raw" | "json_envelope";
+            enabled: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            lastCalledAt: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            updatedAt: string;
+        };
+        TriggerCall: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            receivedAt: string;
+            /**
+             * @description duplicate: a repeated delivery id, answered with its job
+             * @enum {string}
+             */
+            outcome: "accepted" | "duplicate";
+            /** Format: uuid */
+            jobId: string | null;
+            /** @description The job's state now (null once the job was cleared) */
+            job: {
+                /** @enum {string} */
+                status: "running" | "completed" | "failed";
+                httpStatus: number | null;
+            } | null;
+            /** @description The Idempotency-Key, X-GitHub-Delivery or webhook-id it carried */
+            deliveryId: string | null;
+            sourceIp: string | null;
+            contentType: string | null;
+            bytes: number;
+        };
+        /** @description The sender's JSON — a GitHub or Stripe event, a form — or any other body, up to 1 MB */
+        TriggerCallBody: unknown;
+        TriggerCallList: {
+            calls: components["schemas"]["TriggerCall"][];
+            /** @description Pass as ?cursor= for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        TriggerList: {
+            triggers: components["schemas"]["Trigger"][];
+            /** @description Pass as ?cursor= for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        TriggerVerify: {
+            /** @enum {string} */
+            type: "none" | "token" | "hmac_sha256" | "standard_webhooks";
+            header: string | null;
+            hasSecret: boolean;
+            /** @description The last 4 characters of the secret */
+            secretHint: string | null;
+        };
+        /**
+         * @description How a call proves it comes from the sender
+         * @example {
+         *       "type": "hmac_sha256",
+         *       "secret": "a-long-shared-secret-1234",
+         *       "header": "X-Hub-Signature-256"
+         *     }
+         */
+        TriggerVerifyInput: {
+            /** @enum {string} */
+            type: "none" | "token" | "hmac_sha256" | "standard_webhooks";
+            /** @description Write-only. Omitted: Switchboard makes one and shows it once */
+            secret?: string;
+            /** @description token: the header holding it (default Authorization, as Bearer); hmac_sha256: the signature header (default X-Hub-Signature-256; Stripe-Signature reads Stripe-style t=…,v1=…) */
+            header?: string;
+        };
         /**
          * @example {
          *       "label": "prod",
@@ -3114,6 +3466,12 @@ export interface components {
             /** @enum {string} */
             status?: "active" | "inactive";
             archived?: boolean;
+            /** @description The event types the webhook URL receives (default: all of them) */
+            webhookEvents?: ("connection.created" | "connection.accepted" | "connection.declined" | "connection.revoked" | "agent.status_changed" | "job.created" | "job.completed" | "job.failed" | "message.received" | "command.queued")[] | null;
+            /** @description Write-only; a new one keeps the previous signing beside it for 24 h; null: the workspace secret */
+            webhookSecret?: string | null;
+            /** @description true re-enables a webhook that was disabled (clearing its failure record); false disables it */
+            webhookEnabled?: boolean;
         };
         /**
          * @example {
@@ -3183,6 +3541,84 @@ export interface components {
             strategy?: "round_robin" | "failover" | "random";
             /** @description Agents (UUID or permanent id) that may call; null or absent: any agent of the workspace; []: no agent */
             allowedCallerIds?: string[] | null;
+        };
+        /**
+         * @example {
+         *       "enabled": false
+         *     }
+         */
+        UpdateTriggerRequest: {
+            name?: string;
+            agentId?: string;
+            /** @description Deliver to the agent's URL for this protocol */
+            protocol?: components["schemas"]["ProtocolName"] | null;
+            /** @description Replaces the verification; the secret stays when the type does */
+            verify?: components["schemas"]["TriggerVerifyInput"];
+            /**
+             * @description raw: the body and headers as sent; json_envelope: one JSON document with the headers, query and body
+             * @enum {string}
+             */
+            transform?: "raw" | "json_envelope";
+            enabled?: boolean;
+        };
+        WebhookAttempt: {
+            attempt: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            at: string;
+            /** @description null when no answer came (network error, timeout) */
+            httpStatus: number | null;
+            error: string | null;
+            durationMs: number;
+            /** @description The first bytes (at most 1 KB) of the receiver's answer */
+            responseExcerpt: string | null;
+        };
+        WebhookDelivery: {
+            /** Format: uuid */
+            id: string;
+            /** @description The webhook-id header: the event id, the same on every attempt */
+            webhookId: string;
+            eventId: number;
+            eventType: string;
+            url: string;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed" | "gone";
+            attempts: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            nextAttemptAt: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            lastAttemptAt: string | null;
+            lastHttpStatus: number | null;
+            lastError: string | null;
+            lastDurationMs: number | null;
+            lastResponseExcerpt: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            finishedAt: string | null;
+            /** @description The body sent: the {id, type, at, data} frame of the live stream */
+            payload: unknown;
+            /** @description The attempts, oldest first */
+            attemptLog: components["schemas"]["WebhookAttempt"][];
+        };
+        WebhookDeliveryList: {
+            deliveries: components["schemas"]["WebhookDelivery"][];
+            /** @description Pass as ?cursor= for the next page; null on the last page */
+            nextCursor: string | null;
         };
         WebhookSecret: {
             /** @description whsec_…: verify callbacks with any Standard Webhooks library */
@@ -11642,6 +12078,1066 @@ export interface operations {
                      * @example {
                      *       "error": "These two agents are already connected",
                      *       "code": "conflict"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                status?: "pending" | "delivered" | "failed" | "gone";
+            };
+            header?: never;
+            path: {
+                agentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sendTestWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TestWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agentId: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retryWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agentId: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RetryWebhookDeliveryRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "These two agents are already connected",
+                     *       "code": "conflict"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listTriggers: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerList"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTriggerRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedTrigger"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Trigger"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedTrigger"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTriggerRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Trigger"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listTriggerCalls: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerCallList"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This route takes a workspace key",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    callTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                triggerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TriggerCallBody"];
+                "*/*": unknown;
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HookAccepted"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Invalid request body",
+                     *       "code": "invalid_request",
+                     *       "details": [
+                     *         {
+                     *           "path": "name",
+                     *           "message": "Too small: expected string to have >=1 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credential */
+            401: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The credential is malformed, unknown, expired or revoked",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for objects of another workspace) */
+            404: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Agent not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit */
+            413: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than 1048576 bytes",
+                     *       "code": "payload_too_large",
+                     *       "details": {
+                     *         "limitBytes": 1048576
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "x-switchboard-error": components["headers"]["SwitchboardError"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many proxy calls for this token; retry later",
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];

@@ -72,3 +72,39 @@ export async function screenshots(page: Page, name: string) {
   }
   await page.setViewportSize(size)
 }
+
+/** Signs the page in with a workspace key through the sign-in screen; lands on My Agents. */
+export async function signIn(page: Page, base: string, key: string) {
+  await page.goto(`${base}/agents`)
+  await page.getByRole('heading', { level: 1, name: 'Sign in to Switchboard' }).waitFor()
+  await page.getByLabel('Workspace key').fill(key)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('heading', { level: 1, name: 'My Agents' }).waitFor()
+}
+
+/**
+ * Everything the page receives: each HTTP answer's body and each WebSocket frame, to show a
+ * secret never reaches the browser. `settle()` waits for bodies still being read.
+ */
+export function recordAnswers(page: Page) {
+  const received: { url: string; text: string }[] = []
+  const pending: Promise<unknown>[] = []
+  page.on('response', (r) => {
+    pending.push(
+      r.text().then(
+        (text) => received.push({ url: r.url(), text }),
+        () => undefined,
+      ),
+    )
+  })
+  page.on('websocket', (ws) => {
+    ws.on('framereceived', (f) => received.push({ url: ws.url(), text: String(f.payload) }))
+  })
+  return {
+    received,
+    settle: async () => {
+      await Promise.all(pending)
+      return received
+    },
+  }
+}

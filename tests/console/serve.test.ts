@@ -36,6 +36,9 @@ describe('the console is served from the app itself', () => {
       '/connections',
       '/groups',
       '/pools',
+      '/app-connections',
+      '/app-connections/new',
+      '/app-connections/0193d8a4-7c2e-7b1a-9f3e-2d4c5b6a7e8f',
       '/sign-in',
     ]) {
       const res = await h.call('GET', path)

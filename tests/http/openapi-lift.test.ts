@@ -16,6 +16,17 @@ function slots(...schemas: [Side, Json][]) {
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 
 describe('lifting $defs into components', () => {
+  test('a nullable enum keeps null among its values (the generator folds null into `type` only)', () => {
+    const reason = { type: 'object', properties: { why: { type: ['string', 'null'], enum: ['a', 'b'] } } }
+    const s = slots(['output', { $ref: '#/$defs/Reason', $defs: { Reason: reason } }])
+    const components: Record<string, Json> = {}
+    liftDefinitions(s.list, components)
+    expect((components.Reason as any).properties.why).toEqual({
+      type: ['string', 'null'],
+      enum: ['a', 'b', null],
+    })
+  })
+
   test('one definition used by two schemas lands once; both point at it; $defs and $schema go', () => {
     const agent = { type: 'object', properties: { id: { type: 'string' } } }
     const s = slots(

@@ -1,11 +1,46 @@
 import type { ComponentChildren } from 'preact'
+import { useEffect } from 'preact/hooks'
 import { api, call, type Schemas } from '../api/client'
+import { useLiveEvents, useLiveStatus } from '../live'
 import { Badge, Empty, Notice, Time, useLoad, usePager } from '../ui'
 import type { Agent } from './agent'
 
 type Check = Schemas['AgentHealth']['checks'][number]
 
-/** Health history: uptime over 24 h, a chart of the recent checks, and the checks themselves. */
+/**
+ * How often the open tab asks for new checks. The live stream says when presence changes
+ * (refetched at once), not each check: a check per agent per interval would flood every
+ * socket and the events table, and most checks change nothing but the history.
+ */
+export const HEALTH_POLL_MS = 10_000
+
+/** Calls `reload` every `ms` while the page is visible, and at once when it becomes visible again. */
+function usePoll(reload: () => void, ms: number) {
+  useEffect(() => {
+    let timer: ReturnType<typeof setInterval> | null = null
+    const start = () => {
+      timer ??= setInterval(reload, ms)
+    }
+    const stop = () => {
+      if (timer) clearInterval(timer)
+      timer = null
+    }
+    const onVisibility = () => {
+      if (document.visibilityState === 'visible') {
+        reload()
+        start()
+      } else stop()
+    }
+    if (document.visibilityState === 'visible') start()
+    document.addEventListener('visibilitychange', onVisibility)
+    return () => {
+      stop()
+      document.removeEventListener('visibilitychange', onVisibility)
+    }
+  }, [ms])
+}
+
+/** Health history: uptime over 24 h, a chart of the recent checks, and the checks themselves; live. */
 export function HealthTab({ agent: a }: { agent: Agent }) {
   const health = useLoad(
     () =>
@@ -16,12 +51,27 @@ export function HealthTab({ agent: a }: { agent: Agent }) {
       ),
     [a.id],
   )
-  if (health.error) return <Notice error={health.error} />
+  // A check that moves presence arrives as agent.status_changed: fetch the history at once.
+  useLiveEvents(['agent.status_changed'], (e) => {
+    if ((e.data as { agentId?: string }).agentId === a.id) health.reload()
+  })
+  // Back from a dropped stream: whatever happened meanwhile.
+  const live = useLiveStatus()
+  useEffect(() => {
+    if (live === 'live' && health.data) health.reload()
+  }, [live])
+  usePoll(health.reload, HEALTH_POLL_MS)
+  if (health.error && !health.data) return <Notice error={health.error} />
   const h = health.data
   if (!h) return <p class="loading">Loading…</p>
   const ratio = h.uptime.ratio
   return (
     <div class="stack">
+      <p class="hint" aria-live="off">
+        Updates by itself: new checks appear here within {HEALTH_POLL_MS / 1000} s, at once when presence
+        changes.
+      </p>
+      {health.error ? <Notice error={health.error} /> : null}
       <dl class="facts inline">
         <dt>Uptime (24 h)</dt>
         <dd>

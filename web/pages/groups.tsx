@@ -14,6 +14,7 @@ import {
   useLoad,
   useSubmit,
 } from '../ui'
+import { EditGroup, PriorityInput, STRATEGIES, type Strategy } from './group-edit'
 import { useAgents } from './names'
 
 /** Broadcast groups and pools, on two tabs with their own addresses. */
@@ -73,7 +74,15 @@ function Groups({ agents }: { agents: Agents }) {
       <Notice error={list.error} />
       {list.data && list.data.groups.length === 0 ? <Empty title="No broadcast groups yet." /> : null}
       {list.data?.groups.map((g) => (
-        <Members key={g.id} kind="group" id={g.id} name={g.name} agents={agents} onDeleted={list.reload} />
+        <Members
+          key={g.id}
+          kind="group"
+          id={g.id}
+          name={g.name}
+          agents={agents}
+          onDeleted={list.reload}
+          onChanged={list.reload}
+        />
       ))}
     </div>
   )
@@ -82,7 +91,7 @@ function Groups({ agents }: { agents: Agents }) {
 function Pools({ agents }: { agents: Agents }) {
   const list = useLoad(() => call(api.GET('/api/pools', { params: { query: { limit: 100 } } })), [])
   const [name, setName] = useState('')
-  const [strategy, setStrategy] = useState<'round_robin' | 'failover' | 'random'>('round_robin')
+  const [strategy, setStrategy] = useState<Strategy>('round_robin')
   const create = useSubmit(async () => {
     await call(api.POST('/api/pools', { body: { name, strategy } }))
     setName('')
@@ -96,12 +105,8 @@ function Pools({ agents }: { agents: Agents }) {
         <Select
           label="Strategy"
           value={strategy}
-          onValue={(v) => setStrategy(v as typeof strategy)}
-          options={[
-            ['round_robin', 'Round robin'],
-            ['failover', 'Failover (by priority)'],
-            ['random', 'Random'],
-          ]}
+          onValue={(v) => setStrategy(v as Strategy)}
+          options={STRATEGIES}
         />
         <div class="actions">
           <button type="submit" disabled={create.busy || !name.trim()}>
@@ -118,9 +123,9 @@ function Pools({ agents }: { agents: Agents }) {
           kind="pool"
           id={p.id}
           name={p.name}
-          strategy={p.strategy}
           agents={agents}
           onDeleted={list.reload}
+          onChanged={list.reload}
         />
       ))}
     </div>
@@ -143,9 +148,9 @@ function Members(props: {
   kind: 'group' | 'pool'
   id: string
   name: string
-  strategy?: string
   agents: Agents
   onDeleted: () => void
+  onChanged: () => void
 }) {
   const { kind, id } = props
   const path = { params: { path: { id } } }
@@ -197,13 +202,29 @@ function Members(props: {
     })
   const candidates = props.agents.options.filter(([aid]) => !members.some((m) => m.agentId === aid))
   const titleId = `${kind}-${id}`
+  const d = detail.data
+  const name = d?.name ?? props.name
+  const strategy = (d as { strategy?: Strategy } | undefined)?.strategy
   return (
     <section class="panel" aria-labelledby={titleId}>
       <div class="title-row">
-        <h2 id={titleId}>{props.name}</h2>
-        {props.strategy ? <Badge>{props.strategy.replace('_', ' ')}</Badge> : null}
+        <h2 id={titleId}>{name}</h2>
+        {strategy ? <Badge>{strategy.replace('_', ' ')}</Badge> : null}
         <span class="muted mono small">{id}</span>
       </div>
+      {d?.description ? <p class="description">{d.description}</p> : null}
+      {d ? (
+        <p class="muted small">
+          May call it:{' '}
+          {d.allowedCallerIds === null
+            ? 'any agent of the workspace'
+            : d.allowedCallerIds.length === 0
+              ? 'no agent'
+              : d.allowedCallerIds
+                  .map((a) => props.agents.list.find((x) => x.id === a)?.name ?? a)
+                  .join(', ')}
+        </p>
+      ) : null}
       <Notice error={detail.error ?? action.error} />
       {members.length === 0 ? (
         <p class="muted">No members yet: add agents below.</p>
@@ -228,7 +249,11 @@ function Members(props: {
                 <td data-label="Presence">
                   <Presence value={m.presence} />
                 </td>
-                {kind === 'pool' ? <td data-label="Priority">{m.priority}</td> : null}
+                {kind === 'pool' ? (
+                  <td data-label="Priority">
+                    <PriorityInput poolId={id} member={m} onSaved={detail.reload} />
+                  </td>
+                ) : null}
                 {kind === 'pool' ? (
                   <td data-label="Passive health">
                     {m.ejectedUntil && new Date(m.ejectedUntil) > new Date() ? (
@@ -245,7 +270,7 @@ function Members(props: {
                   <button
                     type="button"
                     class="secondary"
-                    aria-label={`Remove ${m.name} from ${props.name}`}
+                    aria-label={`Remove ${m.name} from ${name}`}
                     onClick={() => remove(m)}
                   >
                     Remove
@@ -258,7 +283,7 @@ function Members(props: {
       )}
       <div class="inline-form">
         <Select
-          label={`Add an agent to ${props.name}`}
+          label={`Add an agent to ${name}`}
           value={adding}
           onValue={setAdding}
           options={[['', 'Choose an agent'], ...candidates]}
@@ -282,6 +307,17 @@ function Members(props: {
           </button>
         </div>
       </div>
+      {d ? (
+        <EditGroup
+          kind={kind}
+          value={{ ...d, strategy }}
+          agents={props.agents}
+          onSaved={() => {
+            detail.reload()
+            props.onChanged()
+          }}
+        />
+      ) : null}
     </section>
   )
 }

@@ -24,14 +24,26 @@ const ANONYMOUS = /^__schema\d+$/
 
 const isObj = (v: Json | undefined): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v)
 
-/** Rebuilds a JSON value with every `$ref` passed through `map`. */
+/** Rebuilds a JSON value with every `$ref` passed through `map` (and nullable enums mended). */
 function mapRefs(value: Json, map: (ref: string) => string): Json {
   if (Array.isArray(value)) return value.map((v) => mapRefs(v, map))
   if (!isObj(value)) return value
   const out: Obj = {}
   for (const [k, v] of Object.entries(value))
     out[k] = k === '$ref' && typeof v === 'string' ? map(v) : mapRefs(v, map)
-  return out
+  return withNullInEnum(out)
+}
+
+/**
+ * A nullable enum (`z.enum([...]).nullable()`) can reach the document folded into
+ * `{type: ['string', 'null'], enum: [...]}`: the enum leaves null out, so by JSON Schema null
+ * is refused after all (redocly flags every example holding it). The enum gets its null back.
+ */
+function withNullInEnum(schema: Obj): Obj {
+  const { type, enum: values } = schema
+  if (Array.isArray(type) && type.includes('null') && Array.isArray(values) && !values.includes(null))
+    return { ...schema, enum: [...values, null] }
+  return schema
 }
 
 function localRefs(value: Json, into = new Set<string>()): Set<string> {

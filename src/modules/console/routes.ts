@@ -41,6 +41,8 @@ export const CONSOLE_PATHS = [
   '/groups',
   '/pools',
   '/jobs',
+  '/app-connections',
+  '/app-connections/*',
   '/workspace',
   '/audit',
 ] as const
