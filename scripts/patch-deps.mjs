@@ -40,6 +40,16 @@ const postgresFixes = [
     from: '    clearImmediate(nextWriteTimer)\n    socket.removeListener',
     to: '    clearImmediate(nextWriteTimer), nextWriteTimer = chunk = null // switchboard patch\n    socket.removeListener',
   },
+  {
+    // closed() drops every listener, the error listener included; Bun's socket can still emit
+    // the reset that closed it (ECONNRESET from its close path), which then ends the process
+    // as an unhandled 'error'. The socket is finished with: its late errors are ignored.
+    from: '    socket.removeAllListeners()\n    socket = null',
+    to:
+      '    socket.removeAllListeners()\n' +
+      "    socket.on('error', () => {}) // switchboard patch: a closed socket's late reset\n" +
+      '    socket = null',
+  },
 ]
 
 const targets = [

@@ -2128,6 +2128,7 @@ export interface components {
              */
             lastAttemptAt: string | null;
             lastHttpStatus: number | null;
+            /** @description The last attempt's error; the target's side reads only that it was not delivered */
             lastError: string | null;
             /**
              * Format: date-time
