@@ -18,7 +18,14 @@ export const RETRY_AFTER_SECONDS = 1
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
+  'ECONNABORTED',
   'EPIPE',
+  'EADDRNOTAVAIL',
+  // Node's stream and socket names for the same thing, as Bun raises them when a socket dies mid-write.
+  'ERR_SOCKET_CLOSED',
+  'ERR_SOCKET_CLOSED_BEFORE_CONNECTION',
+  'ERR_STREAM_DESTROYED',
+  'ERR_STREAM_WRITE_AFTER_END',
   'ETIMEDOUT',
   'EHOSTUNREACH',
   'ENETUNREACH',

@@ -11,7 +11,7 @@ import { ElysiaCustomStatusResponse, ERROR_CODE } from 'elysia/error'
  * out is what costs without showing: the per-request context the framework assembles, and
  * the re-validation of the handler's own answer against the response schema (the OpenAPI
  * document still says what the answer is; tests hold the answers to it on both paths).
- * See docs/adr/0009-fast-path.md.
+ * See docs/adr/0014-fast-path.md.
  *
  * Only `app.listen()` uses it (Bun's `routes`); `app.handle(request)` is always the framework,
  * which is how tests run the same assertions through both paths.

@@ -97,7 +97,20 @@ function isoNow(): string {
   return lastIso
 }
 
+/**
+ * A failed query's error (drizzle's) carries the query's parameters in its message and stack:
+ * tokens' hashes, sealed secrets, a caller's text. The log keeps the query and drops the values.
+ */
+const QUERY_PARAMS = /\nparams: [\s\S]*?(?=\n\s+at |$)/
+const redactParams = (text: string | undefined) => text?.replace(QUERY_PARAMS, '\nparams: [redacted]')
+
 function errorReplacer(_key: string, value: unknown) {
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack }
+  if (value instanceof Error)
+    return {
+      name: value.name,
+      message: redactParams(value.message),
+      stack: redactParams(value.stack),
+      ...(value.cause !== undefined && { cause: value.cause }),
+    }
   return value
 }

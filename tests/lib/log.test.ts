@@ -48,3 +48,28 @@ describe('log lines', () => {
     expect(t).toBeLessThanOrEqual(Date.now())
   })
 })
+
+describe('a failed query in the log', () => {
+  test("keeps the query and the driver's cause, drops the parameter values", async () => {
+    const { DrizzleQueryError } = await import('drizzle-orm/errors')
+    const secret = 'tk_secret_value_that_must_not_be_logged'
+    // What drizzle's Postgres session throws when a query fails: the values are in the message.
+    const cause = Object.assign(new Error('terminating connection'), { code: '57P01' })
+    const failure = new DrizzleQueryError(
+      'select * from agents where token_hash = $1',
+      [secret, 'x\ny'],
+      cause,
+    )
+    expect(failure.message).toContain(secret)
+    const lines: string[] = []
+    createLogger('info', (l) => lines.push(l)).error('unhandled error', { error: failure })
+    expect(lines[0]).not.toContain(secret)
+    const parsed = JSON.parse(lines[0]!)
+    expect(parsed.error.message).toBe(
+      'Failed query: select * from agents where token_hash = $1\nparams: [redacted]',
+    )
+    expect(parsed.error.stack).toContain('params: [redacted]')
+    expect(parsed.error.stack).toContain('    at ')
+    expect(parsed.error.cause).toMatchObject({ name: 'Error', message: 'terminating connection' })
+  })
+})
