@@ -44,7 +44,15 @@ describe.skipIf(skip !== null)('Postgres restarts under concurrent writers', () 
       const before = acknowledged.length
       const deadline = Date.now() + 15_000
       while (acknowledged.length === before && Date.now() < deadline && sb.alive()) await Bun.sleep(50)
-      if (!sb.alive()) console.error(sb.output().split('\n').filter((l) => !l.startsWith('{"time"')).join('\n').slice(-4000))
+      if (!sb.alive())
+        console.error(
+          sb
+            .output()
+            .split('\n')
+            .filter((l) => !l.startsWith('{"time"'))
+            .join('\n')
+            .slice(-4000),
+        )
       expect({ restart: i + 1, alive: sb.alive() }).toEqual({ restart: i + 1, alive: true })
       expect(acknowledged.length).toBeGreaterThan(before)
     }
