@@ -52,8 +52,29 @@ const postgresFixes = [
   },
 ]
 
+/**
+ * `Query.cancel()` sends the cancel request over a new connection and returns null, dropping
+ * the promise of that request: when the connection fails (ECONNREFUSED, ECONNRESET — the
+ * database restarting, exactly when a statement timeout cancels), the rejection is unhandled
+ * and ends the process. It now returns the promise, already given a handler, so the failure of
+ * a cancel request is the caller's to see and never the process's end.
+ */
+const postgresQueryFixes = [
+  {
+    from: '  cancel() {\n    return this.canceller && (this.canceller(this), this.canceller = null)\n  }',
+    to:
+      '  cancel() { // switchboard patch: the cancel request is settled, not dropped\n' +
+      '    const request = this.canceller && this.canceller(this)\n' +
+      '    this.canceller = null\n' +
+      '    request && request.catch(() => {})\n' +
+      '    return request || null\n' +
+      '  }',
+  },
+]
+
 const targets = [
   { pkg: 'postgres', version: '3.4.9', files: ['src/connection.js', 'cjs/src/connection.js', 'cf/src/connection.js'], fixes: postgresFixes },
+  { pkg: 'postgres', version: '3.4.9', files: ['src/query.js', 'cjs/src/query.js', 'cf/src/query.js'], fixes: postgresQueryFixes },
 ]
 
 let failed = false
