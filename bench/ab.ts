@@ -18,6 +18,7 @@ import {
   startBun,
   startSwitchboard,
   tmp,
+  wrkPost,
 } from './lib'
 
 const [a, b] = process.argv.slice(2)
@@ -41,12 +42,7 @@ async function lane(binary: string, upstreamUrl: string) {
     targetAgentId: target.agent.id,
     type: 'private',
   })
-  const script = `wrk.method = "POST"
-wrk.body = '${BODY}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer ${caller.token}"
-wrk.path = "/api/proxy/${conn.id}"`
-  return { sb, script }
+  return { sb, script: wrkPost(`/api/proxy/${conn.id}`, BODY, caller.token) }
 }
 
 await ensureTool('wrk')

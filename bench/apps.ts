@@ -5,7 +5,7 @@
  * and an audit row per call. req/s and p50/p99 at 10 connections.
  */
 import { join } from 'node:path'
-import { ensureTool, fmt, root, startProcess, tmp, type WrkResult, wrk } from './lib'
+import { ensureTool, fmt, root, startProcess, tmp, type WrkResult, wrk, wrkPost } from './lib'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const ADMIN = 'bench-admin-token-0123456789abcdef0123456789'
@@ -97,11 +97,6 @@ const oauth = await post(url, '/api/app-connections', ws.apiKey, {
   },
 })
 
-const script = (path: string, body: string, token?: string) => `wrk.method = "POST"
-wrk.body = '${body}'
-wrk.headers["Content-Type"] = "application/json"
-${token ? `wrk.headers["Authorization"] = "Bearer ${token}"` : ''}
-wrk.path = "${path}"`
 const executeBody = JSON.stringify({
   method: 'POST',
   path: '/contacts',
@@ -119,10 +114,14 @@ const measure = async (name: string, target: string, s: string): Promise<WrkResu
 }
 try {
   console.log(`\n${CONNECTIONS} connections, ${SECONDS}s each (wrk -t2)`)
-  const direct = await measure('direct upstream', upstream, script('/v2/contacts?q=ada', '{"name":"Ada"}'))
-  await measure('sync lane', url, script(`/api/proxy/${conn.id}`, '{"name":"Ada"}', caller.token))
-  const b = await measure('app execute (bearer)', url, script(execPath(bearer.id), executeBody, caller.token))
-  await measure('app execute (oauth2)', url, script(execPath(oauth.id), executeBody, caller.token))
+  const direct = await measure('direct upstream', upstream, wrkPost('/v2/contacts?q=ada', '{"name":"Ada"}'))
+  await measure('sync lane', url, wrkPost(`/api/proxy/${conn.id}`, '{"name":"Ada"}', caller.token))
+  const b = await measure(
+    'app execute (bearer)',
+    url,
+    wrkPost(execPath(bearer.id), executeBody, caller.token),
+  )
+  await measure('app execute (oauth2)', url, wrkPost(execPath(oauth.id), executeBody, caller.token))
   console.log(
     `\n  added latency of execute over direct: p50 ${(b.p50 - direct.p50).toFixed(2)} ms, p99 ${(b.p99 - direct.p99).toFixed(2)} ms`,
   )

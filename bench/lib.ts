@@ -265,6 +265,13 @@ export const fmtSpread = (xs: number[], digits = 2, unit = '') => {
 export const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 
 /** A contender: how to drive it with wrk, and which pids are the server (for CPU per request). */
+/** A wrk script that POSTs `body` as JSON to `path`, with a bearer token when one is given. */
+export const wrkPost = (path: string, body: string, token?: string) => `wrk.method = "POST"
+wrk.body = '${body}'
+wrk.headers["Content-Type"] = "application/json"
+${token ? `wrk.headers["Authorization"] = "Bearer ${token}"` : ''}
+wrk.path = "${path}"`
+
 export type Contender = { name: string; url: string; script?: string; pids?: number[] }
 
 /**

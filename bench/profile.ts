@@ -19,6 +19,7 @@ import {
   startSwitchboard,
   tmp,
   wrk,
+  wrkPost,
 } from './lib'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
@@ -64,11 +65,11 @@ for (const scenario of WHICH) {
   })
   const auth = `wrk.headers["Authorization"] = "Bearer ${caller.token}"`
   const scripts: Record<string, string> = {
-    sync: `wrk.method = "POST"\nwrk.body = '{"message":"hello"}'\nwrk.headers["Content-Type"] = "application/json"\n${auth}\nwrk.path = "/api/proxy/${conn.id}"`,
-    heartbeat: `wrk.method = "POST"\nwrk.body = '{"status":"online"}'\nwrk.headers["Content-Type"] = "application/json"\n${auth}\nwrk.path = "/api/agents/${caller.agent.id}/heartbeat"`,
+    sync: wrkPost(`/api/proxy/${conn.id}`, '{"message":"hello"}', caller.token),
+    heartbeat: wrkPost(`/api/agents/${caller.agent.id}/heartbeat`, '{"status":"online"}', caller.token),
     me: `${auth}\nwrk.path = "/api/agents/me"`,
     healthz: 'wrk.path = "/healthz"',
-    app: `wrk.method = "POST"\nwrk.body = '${execute}'\nwrk.headers["Content-Type"] = "application/json"\n${auth}\nwrk.path = "/api/agents/${caller.agent.id}/app-connections/${app.id}/execute"`,
+    app: wrkPost(`/api/agents/${caller.agent.id}/app-connections/${app.id}/execute`, execute, caller.token),
   }
   const r = await wrk(sb.url, { connections: 64, seconds: SECONDS, script: scripts[scenario]! })
   await sb.stop()

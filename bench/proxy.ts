@@ -30,6 +30,7 @@ import {
   startBun,
   startSwitchboard,
   tmp,
+  wrkPost,
 } from './lib'
 
 const BODY = '{"model":"bench","messages":[{"role":"user","content":"hello"}]}'
@@ -103,11 +104,7 @@ async function startLane(upstreamUrl: string, env: Record<string, string> = {}) 
   }
 }
 
-const postScript = (path: string, token?: string) => `wrk.method = "POST"
-wrk.body = '${BODY}'
-wrk.headers["Content-Type"] = "application/json"
-${token ? `wrk.headers["Authorization"] = "Bearer ${token}"` : ''}
-wrk.path = "${path}"`
+const postScript = (path: string, token?: string) => wrkPost(path, BODY, token)
 
 /** Time to first byte of a streamed answer, one request at a time: median and p99 in ms. */
 async function ttfb(url: string, n = 300) {
