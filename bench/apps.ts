@@ -61,6 +61,9 @@ const sb = Bun.spawn([process.execPath, 'src/main.ts', 'serve'], {
     // On, but high enough that the benchmark measures the limiter's cost, not its refusals.
     SWITCHBOARD_RATE_LIMIT_PROXY_PER_SECOND: '1000000',
     SWITCHBOARD_RATE_LIMIT_PROXY_BURST: '1000000',
+    // An execute is a write to the caller's credential: the write limit would answer 429 first.
+    SWITCHBOARD_RATE_LIMIT_WRITE_PER_SECOND: '1000000',
+    SWITCHBOARD_RATE_LIMIT_WRITE_BURST: '1000000',
   },
   stdout: Bun.file('/dev/null'),
   stderr: 'inherit',
