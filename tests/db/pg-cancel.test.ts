@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import postgres from 'postgres'
 
 /**
@@ -13,14 +13,10 @@ const url = process.env.DATABASE_URL
 const pg = url?.startsWith('postgres') ? new URL(url) : null
 
 describe.skipIf(!pg)('a cancel request that cannot connect', () => {
-  const unhandled: unknown[] = []
-  const onUnhandled = (e: unknown) => unhandled.push(e)
-  process.on('unhandledRejection', onUnhandled)
-  afterAll(() => {
-    process.off('unhandledRejection', onUnhandled)
-  })
-
   test('is settled, not an unhandled rejection; the query still answers', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (e: unknown) => unhandled.push(e)
+    process.on('unhandledRejection', onUnhandled)
     type Pair = { peer?: import('bun').Socket<Pair>; pending: Uint8Array[] }
     const relay = Bun.listen<Pair>({
       hostname: '127.0.0.1',
@@ -67,6 +63,7 @@ describe.skipIf(!pg)('a cancel request that cannot connect', () => {
       await Bun.sleep(200)
       expect(unhandled.map(String)).toEqual([])
     } finally {
+      process.off('unhandledRejection', onUnhandled)
       await sql.end({ timeout: 1 })
       relay.stop(true)
     }
