@@ -35,7 +35,11 @@ describe('service routes', () => {
     const given = await h.call('GET', '/api/agents', { headers: { 'x-request-id': 'trace-123' } })
     expect(given.headers.get('x-request-id')).toBe('trace-123')
     const evil = await h.call('GET', '/healthz', { headers: { 'x-request-id': 'bad id with spaces' } })
-    expect(evil.headers.get('x-request-id')).not.toContain('bad')
+    // A malformed id is replaced by a generated one ('not.toContain("bad")' failed whenever the
+    // random UUID held the hex "bad").
+    expect(evil.headers.get('x-request-id')).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    )
     const missing = await h.call('GET', '/nope')
     expect(missing.status).toBe(404)
     expect(missing.body).toEqual({ error: 'No route for GET /nope', code: 'not_found' })
