@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test'
+import { asc, eq } from 'drizzle-orm'
 import { sweepPresence } from '../../src/modules/presence/service'
 import { refuseUpdates } from '../db/refuse'
 import { harness, registerAgent, TestClock } from '../helpers'
@@ -70,6 +71,37 @@ describe('heartbeat', () => {
     clock.advance(2_000)
     expect(await sweepPresence(h.deps)).toBeGreaterThanOrEqual(1)
     expect(await presenceOf(a.id)).toBe('offline')
+  })
+
+  test('a sweep of many agents goes a page at a time and lets other work run between pages', async () => {
+    const many = await Promise.all(Array.from({ length: 5 }, () => registerAgent(h, ws.key)))
+    for (const a of many)
+      await h.call('POST', `/api/agents/${a.id}/heartbeat`, { token: a.token, body: { status: 'online' } })
+    clock.advance(61_000)
+    let done = false
+    let ranDuring = false
+    const sweeping = sweepPresence(h.deps, { pageSize: 2 }).then((n) => {
+      done = true
+      return n
+    })
+    // A request arriving meanwhile is a macrotask like this one: it must not wait for the end.
+    setImmediate(() => {
+      ranDuring = !done
+    })
+    expect(await sweeping).toBeGreaterThanOrEqual(5)
+    expect(ranDuring).toBe(true)
+    for (const a of many) expect(await presenceOf(a.id)).toBe('offline')
+    const { events } = h.deps.db.t
+    const rows = await h.deps.db.orm
+      .select()
+      .from(events)
+      .where(eq(events.type, 'agent.status_changed'))
+      .orderBy(asc(events.id))
+    for (const a of many)
+      expect(rows.filter((e) => e.agentId === a.id).map((e) => (e.data as { to: string }).to)).toEqual([
+        'online',
+        'offline',
+      ])
   })
 
   test('lastActiveAt follows authenticated calls without a write per request', async () => {
