@@ -7,6 +7,7 @@ import m3 from '../../../drizzle/sqlite/0003_trace_context.sql' with { type: 'te
 import m4 from '../../../drizzle/sqlite/0004_app_connections.sql' with { type: 'text' }
 import m5 from '../../../drizzle/sqlite/0005_webhooks_and_triggers.sql' with { type: 'text' }
 import m6 from '../../../drizzle/sqlite/0006_tenant_isolation.sql' with { type: 'text' }
+import m7 from '../../../drizzle/sqlite/0007_list_indexes.sql' with { type: 'text' }
 import { toMigrations } from './index'
 
 export const migrations = toMigrations(journal, {
@@ -17,4 +18,5 @@ export const migrations = toMigrations(journal, {
   '0004_app_connections': m4,
   '0005_webhooks_and_triggers': m5,
   '0006_tenant_isolation': m6,
+  '0007_list_indexes': m7,
 })

@@ -103,7 +103,12 @@ export const agents = sqliteTable(
   },
   (t) => [
     index('agents_workspace_idx').on(t.workspaceId, t.id),
-    index('agents_workspace_presence_idx').on(t.workspaceId, t.presence),
+    // Filters of the list (presence, label) ordered by id: a filter that matches few agents of a
+    // big workspace reads only those (bench:scale), not the whole workspace.
+    index('agents_workspace_presence_id_idx').on(t.workspaceId, t.presence, t.id),
+    index('agents_workspace_label_idx').on(t.workspaceId, t.label, t.id),
+    // The presence sweep reads the online and the idle agents by id, never the offline ones.
+    index('agents_presence_idx').on(t.presence, t.id),
   ],
 )
 
@@ -151,7 +156,7 @@ export const agentCapabilities = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.agentId, t.name] }),
-    index('agent_capabilities_workspace_name_idx').on(t.workspaceId, t.name),
+    index('agent_capabilities_workspace_name_idx').on(t.workspaceId, t.name, t.agentId),
   ],
 )
 

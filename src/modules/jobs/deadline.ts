@@ -1,5 +1,6 @@
 import { and, eq, lte } from 'drizzle-orm'
 import type { Deps } from '../../deps'
+import { yieldToLoop } from '../../lib/schedule/yield'
 import { finishJob } from './lifecycle'
 
 const BATCH = 500
@@ -26,5 +27,6 @@ export async function sweepJobDeadlines(deps: Deps): Promise<number> {
       if (done) failed++
     }
     if (due.length < BATCH) return failed
+    await yieldToLoop()
   }
 }

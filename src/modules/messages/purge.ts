@@ -1,5 +1,6 @@
 import { inArray, lte } from 'drizzle-orm'
 import type { Deps } from '../../deps'
+import { yieldToLoop } from '../../lib/schedule/yield'
 import { releaseHeld } from './held'
 
 const CHUNK = 5000
@@ -33,6 +34,7 @@ export async function purgeExpiredMessages(deps: Deps): Promise<number> {
     })
     total += n
     if (n < CHUNK) break
+    await yieldToLoop()
   }
   for (;;) {
     const now = deps.clock.now()
@@ -54,6 +56,7 @@ export async function purgeExpiredMessages(deps: Deps): Promise<number> {
       return rows.length
     })
     if (n < CHUNK) break
+    await yieldToLoop()
   }
   if (total > 0) deps.log.info('expired messages purged', { count: total })
   return total

@@ -1,8 +1,9 @@
-import { and, asc, eq, gt, ne, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import type { Orm } from '../../db'
 import type { Presence } from '../../db/schema/types'
 import type { Ctx, Deps } from '../../deps'
 import { unauthorized } from '../../lib/errors'
+import { yieldToLoop } from '../../lib/schedule/yield'
 import { type AgentRow, assertSelf } from '../agents/lookup'
 import { appendEvent } from '../events/append'
 import type { AgentActor } from '../tokens/actor'
@@ -102,34 +103,40 @@ export async function sweepPresence(deps: Deps, o: { pageSize?: number } = {}): 
   await deps.heartbeats.flush()
   const { agents } = deps.db.t
   let changed = 0
-  let after: string | null = null
-  for (;;) {
-    const page: Array<PresenceSignals & { id: string; presence: Presence }> = await deps.db.orm
-      .select({
-        id: agents.id,
-        presence: agents.presence,
-        reportedStatus: agents.reportedStatus,
-        lastHeartbeatAt: agents.lastHeartbeatAt,
-        socketSeenAt: agents.socketSeenAt,
-        lastHealthOkAt: agents.lastHealthOkAt,
-        lastHealthCheckAt: agents.lastHealthCheckAt,
-      })
-      .from(agents)
-      .where(and(ne(agents.presence, 'offline'), after === null ? undefined : gt(agents.id, after)))
-      .orderBy(asc(agents.id))
-      .limit(pageSize)
-    if (page.length === 0) return changed
-    after = page[page.length - 1]!.id
-    const now = deps.clock.now()
-    const due = page.filter((row) => decidePresence(row, now, deps.presencePolicy).presence !== row.presence)
-    if (due.length > 0)
-      // applySignal re-decides each under its row lock: a heartbeat since the read wins.
-      changed += await deps.db.tx(async (tx) => {
-        let n = 0
-        for (const row of due) if ((await applySignal(deps, tx, row.id, {}))?.change) n++
-        return n
-      })
-    if (page.length < pageSize) return changed
-    await new Promise((resolve) => setImmediate(resolve))
+  // By presence, so the index (presence, id) reads only the agents a sweep can change.
+  for (const current of ['online', 'idle'] as const) {
+    let after: string | null = null
+    for (;;) {
+      const page: Array<PresenceSignals & { id: string; presence: Presence }> = await deps.db.orm
+        .select({
+          id: agents.id,
+          presence: agents.presence,
+          reportedStatus: agents.reportedStatus,
+          lastHeartbeatAt: agents.lastHeartbeatAt,
+          socketSeenAt: agents.socketSeenAt,
+          lastHealthOkAt: agents.lastHealthOkAt,
+          lastHealthCheckAt: agents.lastHealthCheckAt,
+        })
+        .from(agents)
+        .where(and(eq(agents.presence, current), after === null ? undefined : gt(agents.id, after)))
+        .orderBy(asc(agents.id))
+        .limit(pageSize)
+      if (page.length === 0) break
+      after = page[page.length - 1]!.id
+      const now = deps.clock.now()
+      const due = page.filter(
+        (row) => decidePresence(row, now, deps.presencePolicy).presence !== row.presence,
+      )
+      if (due.length > 0)
+        // applySignal re-decides each under its row lock: a heartbeat since the read wins.
+        changed += await deps.db.tx(async (tx) => {
+          let n = 0
+          for (const row of due) if ((await applySignal(deps, tx, row.id, {}))?.change) n++
+          return n
+        })
+      await yieldToLoop()
+      if (page.length < pageSize) break
+    }
   }
+  return changed
 }
