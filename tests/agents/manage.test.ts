@@ -35,6 +35,21 @@ describe('GET /api/agents', () => {
     expect(prod.body.agents.map((a: any) => a.name)).toEqual(['worker-1', 'worker-3', 'worker-5'])
     const gpu = await h.call('GET', '/api/agents?capability=gpu', { token: key })
     expect(gpu.body.agents.map((a: any) => a.name)).toEqual(['worker-0', 'worker-1'])
+    // Paged one at a time, combined with another filter, and never another workspace's agent
+    // that has the same capability.
+    const other = await h.workspace()
+    const outsider = await registerAgent(h, other.key, { name: 'outsider', capabilities: [{ name: 'gpu' }] })
+    const first = await h.call('GET', '/api/agents?capability=gpu&limit=1', { token: key })
+    expect(first.body.agents.map((a: any) => a.name)).toEqual(['worker-0'])
+    const second = await h.call('GET', `/api/agents?capability=gpu&limit=1&cursor=${first.body.nextCursor}`, {
+      token: key,
+    })
+    expect(second.body.agents.map((a: any) => a.name)).toEqual(['worker-1'])
+    expect(second.body.nextCursor).toBeNull()
+    const gpuProd = await h.call('GET', '/api/agents?capability=gpu&label=prod', { token: key })
+    expect(gpuProd.body.agents.map((a: any) => a.name)).toEqual(['worker-1'])
+    const theirs = await h.call('GET', '/api/agents?capability=gpu', { token: other.key })
+    expect(theirs.body.agents.map((a: any) => a.id)).toEqual([outsider.id])
     const q = await h.call('GET', `/api/agents?q=${encodeURIComponent('100%')}`, { token: key })
     expect(q.body.agents.map((a: any) => a.name)).toEqual(['worker-3'])
     const literal = await h.call('GET', '/api/agents?q=L_s', { token: key })

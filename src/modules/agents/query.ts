@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNull, lte, ne, type SQL, sql } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, gt, isNull, lte, ne, type SQL, sql } from 'drizzle-orm'
 import type { Ctx } from '../../deps'
 import { idCursor, jsonBytes, page, pageWithin } from '../../lib/cursor'
 import type { AgentActor, WorkspaceActor } from '../tokens/actor'
@@ -16,36 +16,43 @@ export async function listAgents({ ctx, input }: { ctx: Ctx<WorkspaceActor>; inp
   const { agents: a, agentCapabilities: c } = deps.db.t
   const after = idCursor.decode(input.cursor)
   const where: (SQL | undefined)[] = [eq(a.workspaceId, actor.workspaceId)]
-  if (after) where.push(gt(a.id, after))
   if (input.status) where.push(eq(a.status, input.status))
   if (input.online === 'true') where.push(eq(a.presence, 'online'))
   if (input.online === 'false') where.push(ne(a.presence, 'online'))
   if (input.presence) where.push(eq(a.presence, input.presence))
   if (input.label !== undefined) where.push(eq(a.label, input.label))
   if (input.archived !== 'any') where.push(eq(a.archived, input.archived === 'true'))
-  if (input.capability !== undefined) {
-    where.push(
-      inArray(
-        a.id,
-        deps.db.orm
-          .select({ id: c.agentId })
-          .from(c)
-          .where(and(eq(c.workspaceId, actor.workspaceId), eq(c.name, input.capability))),
-      ),
-    )
-  }
   if (input.q) {
     const p = likePattern(input.q)
     where.push(
       sql`(lower(${a.name}) like ${p} escape '\\' or lower(coalesce(${a.description}, '')) like ${p} escape '\\')`,
     )
   }
-  const rows = await deps.db.orm
-    .select()
-    .from(a)
-    .where(and(...where))
-    .orderBy(asc(a.id))
-    .limit(input.limit + 1)
+  const rows =
+    input.capability === undefined
+      ? await deps.db.orm
+          .select()
+          .from(a)
+          .where(and(...where, after ? gt(a.id, after) : undefined))
+          .orderBy(asc(a.id))
+          .limit(input.limit + 1)
+      : // From the capability's index, in agent id order: a capability few agents have reads only
+        // those, one many have stops at the page (an IN list over the workspace took 25 ms on
+        // 100,000 agents, bench:scale).
+        await deps.db.orm
+          .select(getTableColumns(a))
+          .from(c)
+          .innerJoin(a, eq(a.id, c.agentId))
+          .where(
+            and(
+              eq(c.workspaceId, actor.workspaceId),
+              eq(c.name, input.capability),
+              after ? gt(c.agentId, after) : undefined,
+              ...where,
+            ),
+          )
+          .orderBy(asc(c.agentId))
+          .limit(input.limit + 1)
   // Cut by bytes before the capabilities are loaded: the stored size says what each will weigh.
   const { items, nextCursor } = pageWithin(rows, input.limit, deps.config.pageBytes, viewBytes)
   return { agents: await agentViews(deps, items), nextCursor }
