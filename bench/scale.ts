@@ -336,6 +336,7 @@ const fullFile = join(tmp(), 'db.sqlite')
 const env = (which: 0 | 1) => ({
   ...SETTINGS,
   DATABASE_URL: dbs ? dbs[which]!.url : `sqlite:${which === 0 ? join(tmp(), 'db.sqlite') : fullFile}`,
+  ...(dbs ? { SWITCHBOARD_MASTER_KEY: 'd'.repeat(64) } : {}),
 })
 const servers: Switchboard[] = []
 try {

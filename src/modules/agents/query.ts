@@ -47,7 +47,10 @@ export async function listAgents({ ctx, input }: { ctx: Ctx<WorkspaceActor>; inp
             and(
               eq(c.workspaceId, actor.workspaceId),
               eq(c.name, input.capability),
+              // Both sides of the join: Postgres does not carry the range across it, and merged
+              // the agents from the first one on (19.6 ms, against 0.3 ms with both).
               after ? gt(c.agentId, after) : undefined,
+              after ? gt(a.id, after) : undefined,
               ...where,
             ),
           )
