@@ -82,6 +82,7 @@ export const ConfigSchema = z.object({
   SWITCHBOARD_SPOOL_DIR: z.string().default(''),
   SWITCHBOARD_ACTIVITY_FLUSH_SECONDS: seconds(10, 1, 3600),
   SWITCHBOARD_TOKEN_CACHE_SECONDS: seconds(30, 0, 3600),
+  SWITCHBOARD_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   SWITCHBOARD_PRESENCE_SWEEP_CRON: z.string().min(1).default('*/15 * * * * *'),
   SWITCHBOARD_HEALTH_CRON: z.string().min(1).default('0 * * * * *'),
   SWITCHBOARD_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -182,6 +183,8 @@ export type Config = {
   spoolDir: string | null
   activityFlushMs: number
   tokenCacheMs: number
+  /** Entries each in-memory cache (credentials, route agents, connections, groups, pools) may hold. */
+  cacheMaxEntries: number
   presenceSweepCron: string
   healthCron: string
   healthTimeoutMs: number
@@ -324,6 +327,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           : join(dirname(database.path), 'spool')),
     activityFlushMs: e.SWITCHBOARD_ACTIVITY_FLUSH_SECONDS * 1000,
     tokenCacheMs: e.SWITCHBOARD_TOKEN_CACHE_SECONDS * 1000,
+    cacheMaxEntries: e.SWITCHBOARD_CACHE_MAX_ENTRIES,
     presenceSweepCron: e.SWITCHBOARD_PRESENCE_SWEEP_CRON,
     healthCron: e.SWITCHBOARD_HEALTH_CRON,
     healthTimeoutMs: e.SWITCHBOARD_HEALTH_TIMEOUT_MS,

@@ -58,7 +58,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const bus = await openBus(config, db, log, instanceId)
   const sealer = new Sealer(masterKey(config, log), config.previousMasterKeys)
   const outbound = createOutboundClient({ allowedNetworks: config.allowedNetworks })
-  const routes = new RouteDirectory({ db, sealer, bus, log })
+  const routes = new RouteDirectory({ db, sealer, bus, log, config })
   const metrics = new Registry()
   const tracer = await createTracer(config.otel, pkg.version, instanceId)
   const forward = new ForwardingEngine({
@@ -104,8 +104,8 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     listenUrl: null,
     routes,
     forward,
-    groupCache: new LaneCache(bus, (note) => note.groupId, groupNames),
-    poolCache: new LaneCache(bus, (note) => note.poolId, poolNames),
+    groupCache: new LaneCache(bus, (note) => note.groupId, groupNames, config.cacheMaxEntries),
+    poolCache: new LaneCache(bus, (note) => note.poolId, poolNames, config.cacheMaxEntries),
     poolRuntime: new PoolRuntime(config, metrics),
     deliveries: new Deliveries(),
     appTokens: new AppTokens({ forward, clock, log, appMetrics }),

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm'
 import type { Deps } from '../../deps'
-import { CacheStats } from '../../lib/cache-stats'
+import { CacheStats, setBounded } from '../../lib/cache-stats'
 import { isPermanentId } from '../../lib/ids'
 import { credentialContext } from '../agents/register'
 import type { RouteAgent } from './routing'
@@ -15,7 +15,6 @@ export type RouteConnection = {
 }
 
 const TTL_MS = 60_000
-const MAX = 50_000
 
 /**
  * The forwarding engine's read model of agents and connections, cached in memory with the
@@ -38,7 +37,11 @@ export class RouteDirectory {
   private readonly unsubscribe: (() => void)[]
   readonly stats = { agents: new CacheStats(), connections: new CacheStats() }
 
-  constructor(private readonly deps: Pick<Deps, 'db' | 'sealer' | 'bus' | 'log'>) {
+  /** Entries each map may hold (SWITCHBOARD_CACHE_MAX_ENTRIES); the oldest go first. */
+  private readonly max: number
+
+  constructor(private readonly deps: Pick<Deps, 'db' | 'sealer' | 'bus' | 'log' | 'config'>) {
+    this.max = deps.config.cacheMaxEntries
     this.unsubscribe = [
       deps.bus.subscribe('route.changed', (note) => {
         for (const id of [note.agentId, note.connectionId]) if (id) this.evict(id)
@@ -86,8 +89,7 @@ export class RouteDirectory {
     if (known) return this.agent(known)
     const found = await this.loadAgent(eq(this.deps.db.t.agents.permanentId, permanentId))
     if (!found) return null
-    if (this.permanentIds.size >= MAX) this.permanentIds.clear()
-    this.permanentIds.set(permanentId, found.id)
+    setBounded(this.permanentIds, permanentId, found.id, this.max, null)
     return this.agent(found.id)
   }
 
@@ -113,8 +115,7 @@ export class RouteDirectory {
   private evict(id: string) {
     this.agents.delete(id)
     this.connections.delete(id)
-    if (this.versions.size >= MAX) this.versions.clear()
-    this.versions.set(id, (this.versions.get(id) ?? 0) + 1)
+    setBounded(this.versions, id, (this.versions.get(id) ?? 0) + 1, this.max, null)
   }
 
   private async cached<T>(
@@ -132,8 +133,7 @@ export class RouteDirectory {
     const version = this.versions.get(id)
     const value = await load()
     if (this.versions.get(id) === version) {
-      if (map.size >= MAX) map.clear()
-      map.set(id, { at: Date.now(), value })
+      setBounded(map, id, { at: Date.now(), value }, this.max, stats)
     }
     return value
   }

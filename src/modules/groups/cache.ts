@@ -1,8 +1,7 @@
-import { CacheStats } from '../../lib/cache-stats'
+import { CacheStats, setBounded } from '../../lib/cache-stats'
 import type { EventBus, RouteChangedNote } from '../events/bus'
 
 const TTL_MS = 60_000
-const MAX = 20_000
 
 /**
  * What a lane needs to know about a group or pool, cached in memory by id. Built once at
@@ -22,6 +21,8 @@ export class LaneCache<V> {
     keyOf: (note: RouteChangedNote) => string | undefined,
     /** Whether a cached value names this agent (a member, an allowed caller). */
     mentions: (value: V, agentId: string) => boolean,
+    /** Entries it may hold (SWITCHBOARD_CACHE_MAX_ENTRIES); the oldest go first. */
+    private readonly max = 100_000,
   ) {
     this.unsubscribe = [
       bus.subscribe('route.changed', (note) => {
@@ -52,8 +53,7 @@ export class LaneCache<V> {
     const generation = this.generation
     const value = await load()
     if (generation === this.generation) {
-      if (this.entries.size >= MAX) this.entries.clear()
-      this.entries.set(id, { at: Date.now(), value })
+      setBounded(this.entries, id, { at: Date.now(), value }, this.max, this.stats)
     }
     return value
   }

@@ -44,6 +44,16 @@ export function registerServiceMetrics(deps: Deps) {
         [{ cache, result: 'miss' }, stats.misses],
       ]),
   )
+  m.counterFrom(
+    'switchboard_cache_evictions_total',
+    'Entries a cache dropped, oldest first, to stay within SWITCHBOARD_CACHE_MAX_ENTRIES',
+    () => caches().map(([cache, stats]) => [{ cache }, stats.evictions]),
+  )
+  m.gauge(
+    'switchboard_cache_max_entries',
+    'Entries each in-memory cache may hold (SWITCHBOARD_CACHE_MAX_ENTRIES)',
+    () => caches().map(([cache]) => [{ cache }, deps.config.cacheMaxEntries]),
+  )
 
   const counts = new DatabaseCounts(deps)
   m.beforeScrape(() => counts.refresh())

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto'
 import { and, eq, isNull } from 'drizzle-orm'
 import type { Config } from '../../config'
 import type { Database } from '../../db'
-import { CacheStats } from '../../lib/cache-stats'
+import { CacheStats, setBounded } from '../../lib/cache-stats'
 import type { Clock } from '../../lib/clock'
 import { safeEqual } from '../../lib/crypto'
 import type { EventBus } from '../events/bus'
@@ -10,6 +10,8 @@ import type { Actor, AgentActor, WorkspaceActor } from './actor'
 import { classifySecret, hashSecret } from './format'
 
 type Entry = { actor: WorkspaceActor | AgentActor; expiresAt: number | null; cachedAt: number }
+
+const ownerOf = (actor: WorkspaceActor | AgentActor) => (actor.kind === 'agent' ? actor.agentId : actor.keyId)
 
 /**
  * Resolves a presented secret to an actor. This runs on every authenticated request, so:
@@ -28,7 +30,7 @@ export class CredentialResolver {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
-    private readonly config: Pick<Config, 'adminToken' | 'tokenCacheMs'>,
+    private readonly config: Pick<Config, 'adminToken' | 'tokenCacheMs' | 'cacheMaxEntries'>,
     bus: EventBus,
   ) {
     this.adminHash = config.adminToken ? Buffer.from(hashSecret(config.adminToken), 'hex') : null
@@ -80,10 +82,21 @@ export class CredentialResolver {
 
   private remember(hash: string, found: Omit<Entry, 'cachedAt'>, now: number) {
     if (this.config.tokenCacheMs === 0) return
-    // Bounded: a flood of distinct valid credentials cannot grow memory without limit.
-    if (this.cache.size >= 100_000) this.clear()
-    this.cache.set(hash, { ...found, cachedAt: now })
-    const owner = found.actor.kind === 'agent' ? found.actor.agentId : found.actor.keyId
+    // Bounded (SWITCHBOARD_CACHE_MAX_ENTRIES): a flood of distinct valid credentials cannot grow
+    // memory without limit, and the oldest go first.
+    const owner = ownerOf(found.actor)
+    setBounded(
+      this.cache,
+      hash,
+      { ...found, cachedAt: now },
+      this.config.cacheMaxEntries,
+      this.stats,
+      (h, e) => {
+        const owned = this.byOwner.get(ownerOf(e.actor))
+        owned?.delete(h)
+        if (owned?.size === 0) this.byOwner.delete(ownerOf(e.actor))
+      },
+    )
     let set = this.byOwner.get(owner)
     if (!set) {
       set = new Set()
