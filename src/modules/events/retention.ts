@@ -7,8 +7,8 @@ const CHUNK = 5000
 /**
  * Ends events past their retention: older than `eventHours`, or beyond the newest
  * `eventsPerWorkspace` of their workspace. Deletes in chunks of auto-committed statements
- * so the SQLite writer is never held for long, yielding to requests between chunks. A client resuming from a cursor older than
- * what is kept gets what is kept.
+ * so the SQLite writer is never held for long, yielding to requests between chunks. A client
+ * resuming from a cursor older than what is kept gets what is kept.
  */
 export async function sweepEventRetention(deps: Deps): Promise<{ byAge: number; byCount: number }> {
   const e = deps.db.t.events

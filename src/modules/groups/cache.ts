@@ -22,7 +22,7 @@ export class LaneCache<V> {
     /** Whether a cached value names this agent (a member, an allowed caller). */
     mentions: (value: V, agentId: string) => boolean,
     /** Entries it may hold (SWITCHBOARD_CACHE_MAX_ENTRIES); the oldest go first. */
-    private readonly max = 100_000,
+    private readonly max: number,
   ) {
     this.unsubscribe = [
       bus.subscribe('route.changed', (note) => {
