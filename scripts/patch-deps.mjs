@@ -50,6 +50,17 @@ const postgresFixes = [
       "    socket.on('error', () => {}) // switchboard patch: a closed socket's late reset\n" +
       '    socket = null',
   },
+  {
+    // Every new connection fetches the array types in a query whose promise is dropped
+    // (`return fetchArrayTypes()` from the ReadyForQuery handler). A connection reset while it
+    // runs — the database going down just after it accepted the connection — rejected it
+    // unhandled and ended the process (`read ECONNRESET at close (node:net)`). The failure is
+    // settled: the connection reconnects for its pending query and the next one fetches them.
+    from: '    `], [], execute)\n    types.forEach(',
+    to:
+      '    `], [], execute).catch(() => null) // switchboard patch: settled, the next connection fetches them\n' +
+      '    types && types.forEach(',
+  },
 ]
 
 /**
