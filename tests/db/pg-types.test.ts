@@ -41,7 +41,7 @@ describe.skipIf(!pg)('a connection lost while the driver fetches array types', (
     const target = new URL(url!)
     target.hostname = '127.0.0.1'
     target.port = String((relay.address() as net.AddressInfo).port)
-    const sql = postgres(target.toString(), { max: 1, onnotice: () => {}, backoff: 0.05 })
+    const sql = postgres(target.toString(), { max: 1, onnotice: () => {}, backoff: () => 0.05 })
     try {
       // The query that opened the connection fails with the reset, as any query on a lost
       // connection does, and its caller sees it; nothing else does.

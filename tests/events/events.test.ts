@@ -59,12 +59,24 @@ describe('retention', () => {
   test('rows per workspace: the newest are kept, per workspace', async () => {
     const A = await live.workspace()
     const B = await live.workspace()
+    const C = await live.workspace()
     await append(A.id, 130)
     await append(B.id, 20)
+    await append(C.id, 100)
     const before = await idsOf(A.id)
-    await sweepEventRetention(deps)
+    const whole = await idsOf(C.id)
+    expect(await sweepEventRetention(deps)).toEqual({ byAge: 0, byCount: 30 })
     expect(await idsOf(A.id)).toEqual(before.slice(30))
     expect(await idsOf(B.id)).toHaveLength(20)
+    // Exactly at the limit: nothing of it goes.
+    expect(await idsOf(C.id)).toEqual(whole)
+    // The events of a workspace that no longer exists are trimmed too: they are found in the
+    // events, not in the workspaces table.
+    const gone = crypto.randomUUID()
+    await append(gone, 105)
+    const orphans = await idsOf(gone)
+    expect(await sweepEventRetention(deps)).toEqual({ byAge: 0, byCount: 5 })
+    expect(await idsOf(gone)).toEqual(orphans.slice(5))
   })
 
   test('hours: older events end; the cursor keeps growing; a resume from before gets what is kept', async () => {

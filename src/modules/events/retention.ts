@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gt, inArray, lt, lte } from 'drizzle-orm'
+import { and, desc, eq, gt, inArray, lt, lte } from 'drizzle-orm'
 import type { Deps } from '../../deps'
 import { yieldToLoop } from '../../lib/schedule/yield'
 
@@ -19,29 +19,59 @@ export async function sweepEventRetention(deps: Deps): Promise<{ byAge: number; 
     tx.select({ id: e.id }).from(e).where(lt(e.createdAt, cutoff)).orderBy(e.createdAt).limit(CHUNK),
   )
   const max = deps.config.retention.eventsPerWorkspace
-  const crowded = await deps.db.orm
-    .select({ workspaceId: e.workspaceId, n: count() })
-    .from(e)
-    .groupBy(e.workspaceId)
-    .having(({ n }) => gt(n, max))
   let byCount = 0
-  for (const w of crowded) {
+  // Workspace by workspace, each found by one seek of the (workspace_id, id) index from the
+  // last one (a loose index scan: the workspaces that have events, deleted ones included).
+  // A `GROUP BY workspace_id` count read the whole index in one synchronous statement: about
+  // 380 ms on SQLite with 1,000,000 events, every 5 minutes, with every request held off.
+  for (let after: string | null = null; ; ) {
+    // `order by … limit 1`, not min(): Postgres has no min() of a uuid.
+    const found: { workspaceId: string }[] = await deps.db.orm
+      .select({ workspaceId: e.workspaceId })
+      .from(e)
+      .where(after === null ? undefined : gt(e.workspaceId, after))
+      .orderBy(e.workspaceId)
+      .limit(1)
+    const workspaceId: string | undefined = found[0]?.workspaceId
+    if (workspaceId === undefined) break
+    after = workspaceId
+    // Ids only grow, so a workspace whose first and last event are fewer than `max` ids apart
+    // cannot hold more than `max`: two seeks of the index, and nothing is counted.
+    const ends = await deps.db.orm
+      .select({ first: e.id })
+      .from(e)
+      .where(eq(e.workspaceId, workspaceId))
+      .orderBy(e.id)
+      .limit(1)
+    const last = await deps.db.orm
+      .select({ id: e.id })
+      .from(e)
+      .where(eq(e.workspaceId, workspaceId))
+      .orderBy(desc(e.id))
+      .limit(1)
+    if (!ends[0] || !last[0] || last[0].id - ends[0].first < max) {
+      await yieldToLoop()
+      continue
+    }
+    // The newest `max` are kept: the one after them, if there is one, is the last to go. This
+    // reads at most `max` entries of the index, and only for this workspace.
     const [edge] = await deps.db.orm
       .select({ id: e.id })
       .from(e)
-      .where(eq(e.workspaceId, w.workspaceId))
+      .where(eq(e.workspaceId, workspaceId))
       .orderBy(desc(e.id))
       .limit(1)
       .offset(max)
-    if (!edge) continue
-    byCount += await deleteInChunks(deps, (tx) =>
-      tx
-        .select({ id: e.id })
-        .from(e)
-        .where(and(eq(e.workspaceId, w.workspaceId), lte(e.id, edge.id)))
-        .orderBy(e.id)
-        .limit(CHUNK),
-    )
+    if (edge)
+      byCount += await deleteInChunks(deps, (tx) =>
+        tx
+          .select({ id: e.id })
+          .from(e)
+          .where(and(eq(e.workspaceId, workspaceId), lte(e.id, edge.id)))
+          .orderBy(e.id)
+          .limit(CHUNK),
+      )
+    await yieldToLoop()
   }
   if (byAge + byCount > 0) deps.log.info('events retention', { byAge, byCount })
   return { byAge, byCount }
