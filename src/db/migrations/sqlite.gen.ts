@@ -8,6 +8,7 @@ import m4 from '../../../drizzle/sqlite/0004_app_connections.sql' with { type: '
 import m5 from '../../../drizzle/sqlite/0005_webhooks_and_triggers.sql' with { type: 'text' }
 import m6 from '../../../drizzle/sqlite/0006_tenant_isolation.sql' with { type: 'text' }
 import m7 from '../../../drizzle/sqlite/0007_list_indexes.sql' with { type: 'text' }
+import m8 from '../../../drizzle/sqlite/0008_text_search.sql' with { type: 'text' }
 import { toMigrations } from './index'
 
 export const migrations = toMigrations(journal, {
@@ -19,4 +20,5 @@ export const migrations = toMigrations(journal, {
   '0005_webhooks_and_triggers': m5,
   '0006_tenant_isolation': m6,
   '0007_list_indexes': m7,
+  '0008_text_search': m8,
 })

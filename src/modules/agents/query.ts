@@ -1,15 +1,14 @@
-import { and, asc, eq, getTableColumns, gt, isNull, lte, ne, type SQL, sql } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, gt, isNull, lte, ne, type SQL } from 'drizzle-orm'
 import type { Ctx } from '../../deps'
 import { idCursor, jsonBytes, page, pageWithin } from '../../lib/cursor'
 import type { AgentActor, WorkspaceActor } from '../tokens/actor'
 import { findAgent } from './lookup'
 import type { ListInput } from './model'
+import { searchRows, textMatch } from './search'
 import { agentViews, oneAgentView } from './view'
 
 /** An agent view weighs its stored description plus the fields every view has. */
 export const viewBytes = (row: { metadataBytes: number }) => row.metadataBytes + 1024
-
-const likePattern = (q: string) => `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
 export async function listAgents({ ctx, input }: { ctx: Ctx<WorkspaceActor>; input: ListInput }) {
   const { deps, actor } = ctx
@@ -22,24 +21,19 @@ export async function listAgents({ ctx, input }: { ctx: Ctx<WorkspaceActor>; inp
   if (input.presence) where.push(eq(a.presence, input.presence))
   if (input.label !== undefined) where.push(eq(a.label, input.label))
   if (input.archived !== 'any') where.push(eq(a.archived, input.archived === 'true'))
-  if (input.q) {
-    const p = likePattern(input.q)
-    where.push(
-      sql`(lower(${a.name}) like ${p} escape '\\' or lower(coalesce(${a.description}, '')) like ${p} escape '\\')`,
-    )
-  }
-  const rows =
+  if (input.q) where.push(textMatch(a, input.q))
+  const select = (extra: SQL[], n: number) =>
     input.capability === undefined
-      ? await deps.db.orm
+      ? deps.db.orm
           .select()
           .from(a)
-          .where(and(...where, after ? gt(a.id, after) : undefined))
+          .where(and(...where, ...extra, after ? gt(a.id, after) : undefined))
           .orderBy(asc(a.id))
-          .limit(input.limit + 1)
+          .limit(n)
       : // From the capability's index, in agent id order: a capability few agents have reads only
         // those, one many have stops at the page (an IN list over the workspace took 25 ms on
         // 100,000 agents, bench:scale).
-        await deps.db.orm
+        deps.db.orm
           .select(getTableColumns(a))
           .from(c)
           .innerJoin(a, eq(a.id, c.agentId))
@@ -52,10 +46,15 @@ export async function listAgents({ ctx, input }: { ctx: Ctx<WorkspaceActor>; inp
               after ? gt(c.agentId, after) : undefined,
               after ? gt(a.id, after) : undefined,
               ...where,
+              ...extra,
             ),
           )
           .orderBy(asc(c.agentId))
-          .limit(input.limit + 1)
+          .limit(n)
+  const n = input.limit + 1
+  const rows = input.q
+    ? await searchRows(deps, { workspaceId: actor.workspaceId, q: input.q, after }, n, select)
+    : await select([], n)
   // Cut by bytes before the capabilities are loaded: the stored size says what each will weigh.
   const { items, nextCursor } = pageWithin(rows, input.limit, deps.config.pageBytes, viewBytes)
   return { agents: await agentViews(deps, items), nextCursor }

@@ -1,0 +1,72 @@
+import { lte, type SQL, sql } from 'drizzle-orm'
+import type { Database } from '../../db'
+import type { Tables } from '../../db/schema'
+
+/**
+ * `q` of the agent list: a case-insensitive substring of the name or the description, LIKE's
+ * `%` and `_` taken literally. This predicate alone decides what matches, on both dialects;
+ * the indexes of ADR 0016 only narrow the rows it is asked of.
+ */
+export function textMatch(a: Tables['agents'], q: string): SQL {
+  const p = `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+  return sql`(lower(${a.name}) like ${p} escape '\\' or lower(coalesce(${a.description}, '')) like ${p} escape '\\')`
+}
+
+/**
+ * How far, in agents, the id-order read goes before the rest of the page is looked up in the
+ * index: about 0.5 µs an agent read, against about 1 µs a candidate looked up.
+ */
+export const SCAN_AHEAD = 2000
+
+/** The list query from the cursor on, with `extra` conditions, at most `n` rows, in id order. */
+type Select<R> = (extra: SQL[], n: number) => Promise<R[]>
+type Search = { workspaceId: string; q: string; after: string | undefined }
+
+/**
+ * The first `n` agents after `after` that `textMatch` accepts (it is in `select`'s conditions).
+ * On SQLite, read in id order as without an index, but over SCAN_AHEAD agents at most: a q
+ * that many agents match fills the page there, as fast as before; for the rest of a page, the
+ * matches past those agents come from the FTS5 table of migration 0008 (ADR 0016). On
+ * Postgres the planner takes the pg_trgm indexes for `textMatch` by itself. A q of fewer than
+ * 3 characters is beyond a trigram index: it is read in id order to the end.
+ */
+export async function searchRows<R>(deps: { db: Database }, s: Search, n: number, select: Select<R>) {
+  const { db } = deps
+  const a = db.t.agents
+  const phrase = trigramPhrase(s.q)
+  if (db.dialect !== 'sqlite' || phrase === null) return select([], n)
+  const [ahead] = await db.execute(sql`
+    select ${a.id} as id from ${a} where ${a.workspaceId} = ${s.workspaceId}
+    ${s.after ? sql`and ${a.id} > ${s.after}` : sql``}
+    order by ${a.id} limit 1 offset ${SCAN_AHEAD - 1}`)
+  if (!ahead) return select([], n)
+  const bound = String(ahead.id)
+  const near = await select([lte(a.id, bound)], n)
+  if (near.length === n) return near
+  const far = await candidates(db, s.workspaceId, phrase, bound)
+  return far.length === 0 ? near : [...near, ...(await select([among(a, far)], n - near.length))]
+}
+
+/**
+ * An FTS5 phrase for q: the trigram tokenizer folds case on both sides, and a phrase of
+ * trigrams is a substring, so the rows it finds hold every agent `textMatch` accepts. Null for
+ * fewer than 3 characters (as the tokenizer counts them, not UTF-16 units) and for a NUL, which
+ * would end the query string early.
+ */
+function trigramPhrase(q: string): string | null {
+  const needle = q.toLowerCase()
+  if ([...needle].length < 3 || needle.includes('\0')) return null
+  return `"${needle.replaceAll('"', '""')}"`
+}
+
+/** The workspace's agent ids past `after` among the FTS5 rows of the phrase, in no order. */
+async function candidates(db: Database, workspaceId: string, phrase: string, after: string) {
+  const rows = await db.execute(sql`
+    select k.agent_id as id from agent_search f join agent_search_keys k on k.id = f.rowid
+    where f.agent_search match ${phrase} and k.workspace_id = ${workspaceId} and k.agent_id > ${after}`)
+  return rows.map((r) => String(r.id))
+}
+
+/** `id` among the candidates: one JSON parameter where an IN list would bind thousands. */
+const among = (a: Tables['agents'], ids: string[]): SQL =>
+  sql`${a.id} in (select value from json_each(${JSON.stringify(ids)}))`
