@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { asc, eq } from 'drizzle-orm'
+import { asc, eq, sql } from 'drizzle-orm'
+import type { Orm } from '../../src/db'
 import { sweepPresence } from '../../src/modules/presence/service'
 import { refuseUpdates } from '../db/refuse'
 import { harness, registerAgent, TestClock } from '../helpers'
@@ -7,6 +8,49 @@ import { harness, registerAgent, TestClock } from '../helpers'
 const clock = new TestClock()
 const h = await harness({ clock, env: { SWITCHBOARD_ONLINE_WINDOW_SECONDS: '60' } })
 const ws = await h.workspace()
+
+/**
+ * Runs `write` after `sweep` has read its page but before its transaction reads the rows
+ * again: SQLite, by holding the one writer until the sweep waits for it; Postgres, by holding
+ * the row lock (the write made, not committed) until the sweep waits for it. Returns what the
+ * sweep returns.
+ */
+async function interleave<T>(write: (orm: Orm) => Promise<unknown>, sweep: () => Promise<T>): Promise<T> {
+  const { db } = h.deps
+  let holding!: () => void
+  const held = new Promise<void>((r) => (holding = r))
+  const done =
+    db.dialect === 'sqlite'
+      ? db.write(async () => {
+          holding()
+          await until(async () => db.stats().waiting > 0)
+          await write(db.orm)
+        })
+      : db.tx(async (tx) => {
+          await write(tx)
+          holding()
+          await until(
+            async () =>
+              Number(
+                (
+                  await db.execute(
+                    sql`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+                  )
+                )[0]?.n,
+              ) > 0,
+          )
+        })
+  await held
+  // Started outside the transaction above, so it does not join it.
+  const sweeping = sweep()
+  await done
+  return await sweeping
+}
+
+async function until(probe: () => Promise<boolean>) {
+  for (const end = Date.now() + 10_000; !(await probe()); await Bun.sleep(1))
+    if (Date.now() > end) throw new Error('the sweep never waited for the interleaved write')
+}
 
 const presenceOf = async (id: string) =>
   (await h.call('GET', `/api/agents/${id}`, { token: ws.key })).body.presence
@@ -102,6 +146,31 @@ describe('heartbeat', () => {
         'online',
         'offline',
       ])
+  })
+
+  test('a heartbeat that lands between the page read and its write wins: the agent stays online', async () => {
+    const { agents, events } = h.deps.db.t
+    const late = await registerAgent(h, ws.key)
+    const other = await registerAgent(h, ws.key)
+    for (const a of [late, other])
+      await h.call('POST', `/api/agents/${a.id}/heartbeat`, { token: a.token, body: { status: 'online' } })
+    clock.advance(61_000)
+    // The sweep reads both as lapsed; before it writes, `late` heartbeats (the columns a
+    // heartbeat writes, set by another writer while the sweep waits for its transaction).
+    const beat = (orm: Orm) =>
+      orm
+        .update(agents)
+        .set({ reportedStatus: 'online', lastHeartbeatAt: clock.now() })
+        .where(eq(agents.id, late.id))
+    expect(await interleave(beat, () => sweepPresence(h.deps, { pageSize: 500 }))).toBeGreaterThanOrEqual(1)
+    expect(await presenceOf(other.id)).toBe('offline')
+    expect(await presenceOf(late.id)).toBe('online')
+    const changes = await h.deps.db.orm
+      .select()
+      .from(events)
+      .where(eq(events.agentId, late.id))
+      .orderBy(asc(events.id))
+    expect(changes.filter((e) => e.type === 'agent.status_changed').map((e) => e.data.to)).toEqual(['online'])
   })
 
   test('lastActiveAt follows authenticated calls without a write per request', async () => {

@@ -71,31 +71,46 @@ export async function insertDelivery(
   tx: Orm,
   n: NewDelivery,
 ): Promise<Delivery> {
+  return (await insertDeliveries(deps, tx, [n]))[0]!
+}
+
+/** Rows per INSERT of deliveries (about 20 bind parameters each). */
+const INSERT_CHUNK = 500
+
+/** As `insertDelivery`, for many at once: one multi-row INSERT per chunk. */
+export async function insertDeliveries(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  tx: Orm,
+  ns: readonly NewDelivery[],
+): Promise<Delivery[]> {
   const now = deps.clock.now()
-  const row: Delivery = {
-    id: newId(),
-    workspaceId: n.workspaceId,
-    jobId: n.jobId ?? null,
-    agentId: n.agentId ?? null,
-    eventId: n.eventId ?? null,
-    messageId: n.messageId,
-    eventType: n.eventType,
-    url: n.url,
-    payload: n.payload,
-    status: 'pending',
-    attempts: 0,
-    nextAttemptAt: now,
-    lockedUntil: null,
-    lastAttemptAt: null,
-    lastHttpStatus: null,
-    lastError: null,
-    traceparent: n.traceparent ?? null,
-    tracestate: n.tracestate ?? null,
-    createdAt: now,
-    finishedAt: null,
-  }
-  await tx.insert(deps.db.t.webhookDeliveries).values(row)
-  return row
+  const rows = ns.map(
+    (n): Delivery => ({
+      id: newId(),
+      workspaceId: n.workspaceId,
+      jobId: n.jobId ?? null,
+      agentId: n.agentId ?? null,
+      eventId: n.eventId ?? null,
+      messageId: n.messageId,
+      eventType: n.eventType,
+      url: n.url,
+      payload: n.payload,
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: now,
+      lockedUntil: null,
+      lastAttemptAt: null,
+      lastHttpStatus: null,
+      lastError: null,
+      traceparent: n.traceparent ?? null,
+      tracestate: n.tracestate ?? null,
+      createdAt: now,
+      finishedAt: null,
+    }),
+  )
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+    await tx.insert(deps.db.t.webhookDeliveries).values(rows.slice(i, i + INSERT_CHUNK))
+  return rows
 }
 
 type Outbox = Deps['db']['t']['webhookDeliveries']

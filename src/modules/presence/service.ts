@@ -1,13 +1,14 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm'
 import type { Orm } from '../../db'
 import type { Presence } from '../../db/schema/types'
 import type { Ctx, Deps } from '../../deps'
 import { unauthorized } from '../../lib/errors'
 import { yieldToLoop } from '../../lib/schedule/yield'
 import { type AgentRow, assertSelf } from '../agents/lookup'
-import { appendEvent } from '../events/append'
+import { appendEvent, appendEvents } from '../events/append'
 import type { AgentActor } from '../tokens/actor'
 import { decidePresence, type PresenceReason, type PresenceSignals } from './rules'
+import { PRESENCES } from './stats'
 
 export type PresenceChange = { from: Presence; to: Presence; reason: PresenceReason }
 
@@ -93,9 +94,10 @@ const SWEEP_PAGE = 200
  * Re-decides every agent not already offline; windows that lapsed without a signal end here.
  * After a restart or an outage this can be most of the agents (30,000 of 100,000 measured by
  * `npm run bench:scale`): they are read a page at a time by id, with only the columns presence
- * is decided from, each page's changes are written in one transaction, and the sweep yields to
- * the event loop between pages. On SQLite every query is synchronous, so a sweep that never
- * yielded held off every request until it ended (a heartbeat waited the whole 7 s).
+ * is decided from, each page's changes are written set-based in one transaction
+ * (`settlePage`), and the sweep yields to the event loop between pages. On SQLite every query
+ * is synchronous, so a sweep that never yielded held off every request until it ended (a
+ * heartbeat waited the whole 7 s).
  */
 export async function sweepPresence(deps: Deps, o: { pageSize?: number } = {}): Promise<number> {
   const pageSize = o.pageSize ?? SWEEP_PAGE
@@ -108,15 +110,7 @@ export async function sweepPresence(deps: Deps, o: { pageSize?: number } = {}): 
     let after: string | null = null
     for (;;) {
       const page: Array<PresenceSignals & { id: string; presence: Presence }> = await deps.db.orm
-        .select({
-          id: agents.id,
-          presence: agents.presence,
-          reportedStatus: agents.reportedStatus,
-          lastHeartbeatAt: agents.lastHeartbeatAt,
-          socketSeenAt: agents.socketSeenAt,
-          lastHealthOkAt: agents.lastHealthOkAt,
-          lastHealthCheckAt: agents.lastHealthCheckAt,
-        })
+        .select({ id: agents.id, presence: agents.presence, ...signalColumns(deps) })
         .from(agents)
         .where(and(eq(agents.presence, current), after === null ? undefined : gt(agents.id, after)))
         .orderBy(asc(agents.id))
@@ -124,19 +118,80 @@ export async function sweepPresence(deps: Deps, o: { pageSize?: number } = {}): 
       if (page.length === 0) break
       after = page[page.length - 1]!.id
       const now = deps.clock.now()
-      const due = page.filter(
-        (row) => decidePresence(row, now, deps.presencePolicy).presence !== row.presence,
-      )
-      if (due.length > 0)
-        // applySignal re-decides each under its row lock: a heartbeat since the read wins.
-        changed += await deps.db.tx(async (tx) => {
-          let n = 0
-          for (const row of due) if ((await applySignal(deps, tx, row.id, {}))?.change) n++
-          return n
-        })
+      const due = page
+        .filter((row) => decidePresence(row, now, deps.presencePolicy).presence !== row.presence)
+        .map((row) => row.id)
+      if (due.length > 0) changed += await deps.db.tx((tx) => settlePage(deps, tx, due))
       await yieldToLoop()
       if (page.length < pageSize) break
     }
   }
   return changed
+}
+
+/**
+ * The changes of one page, set-based: the due agents locked (Postgres; on SQLite the write
+ * transaction already excludes every other writer) and read again, each re-decided from its
+ * row as it now stands — a heartbeat that landed since the page was read wins — then one
+ * UPDATE per presence they move to, their events in one INSERT, and one note per agent after
+ * commit. The same changes, events and notes as `applySignal` for each, in id order.
+ */
+async function settlePage(deps: Deps, tx: Orm, ids: string[]): Promise<number> {
+  const { agents } = deps.db.t
+  if (deps.db.dialect === 'pg')
+    // In id order, as writeTimes locks its batches, so the two never deadlock each other.
+    await deps.db.execute(
+      sql`select id from ${agents} where id = any(${`{${ids.join(',')}}`}::uuid[]) order by id for update`,
+      tx,
+    )
+  const rows = await tx
+    .select({
+      id: agents.id,
+      workspaceId: agents.workspaceId,
+      permanentId: agents.permanentId,
+      presence: agents.presence,
+      ...signalColumns(deps),
+    })
+    .from(agents)
+    .where(inArray(agents.id, ids))
+    .orderBy(asc(agents.id))
+  const now = deps.clock.now()
+  const changes = rows.flatMap((row) => {
+    const decided = decidePresence(row, now, deps.presencePolicy)
+    if (decided.presence === row.presence) return []
+    return [{ row, change: { from: row.presence, to: decided.presence, reason: decided.reason } }]
+  })
+  if (changes.length === 0) return 0
+  for (const to of PRESENCES) {
+    const moving = changes.filter((c) => c.change.to === to).map((c) => c.row.id)
+    if (moving.length > 0) await tx.update(agents).set({ presence: to }).where(inArray(agents.id, moving))
+  }
+  await appendEvents(
+    deps,
+    tx,
+    changes.map(({ row, change }) => ({
+      workspaceId: row.workspaceId,
+      type: 'agent.status_changed' as const,
+      agentId: row.id,
+      data: { agentId: row.id, permanentId: row.permanentId, ...change },
+    })),
+  )
+  // Routing decisions (fallback when offline) read presence from a cache: refresh it.
+  deps.db.onCommit(() => {
+    for (const { row, change } of changes)
+      deps.bus.publish('presence.changed', { agentId: row.id, presence: change.to })
+  })
+  return changes.length
+}
+
+/** What presence is decided from (`PresenceSignals`), as columns to select. */
+const signalColumns = (deps: Deps) => {
+  const { agents } = deps.db.t
+  return {
+    reportedStatus: agents.reportedStatus,
+    lastHeartbeatAt: agents.lastHeartbeatAt,
+    socketSeenAt: agents.socketSeenAt,
+    lastHealthOkAt: agents.lastHealthOkAt,
+    lastHealthCheckAt: agents.lastHealthCheckAt,
+  }
 }
