@@ -185,3 +185,45 @@ describe('POST /api/agents/provision', () => {
     expect(max.status).toBe(201)
   })
 })
+
+describe('GET /api/agents/me', () => {
+  test('is the view the workspace reads of the agent, field for field', async () => {
+    const ag = await registerAgent(h, ws.key, {
+      name: 'self-view',
+      description: 'reads itself',
+      label: 'prod',
+      endpointUrl: 'https://agent.example.com/a2a',
+      capabilities: [{ name: 'zeta' }, { name: 'alpha', metadata: { n: 1 } }],
+    })
+    const same = async (token: string) => {
+      const me = await h.call('GET', '/api/agents/me', { token })
+      const read = await h.call('GET', `/api/agents/${ag.id}`, { token: ws.key })
+      expect(me.status).toBe(200)
+      expect(read.status).toBe(200)
+      // lastActiveAt moves with every call the agent makes; everything else is the same.
+      expect({ ...me.body, lastActiveAt: null }).toEqual({ ...read.body, lastActiveAt: null })
+      return me.body
+    }
+    expect((await same(ag.token)).capabilities.map((c: { name: string }) => c.name)).toEqual(['alpha', 'zeta'])
+    // Webhook settings, a rotated token (the new one is shown; the old one is still valid in
+    // its grace) and a heartbeat noted in memory show the same on both.
+    await h.call('PATCH', `/api/agents/${ag.id}`, {
+      token: ws.key,
+      body: { webhookSecret: `whsec_${'a'.repeat(32)}`, webhookEvents: ['message.received'] },
+    })
+    const rot = await h.call('POST', `/api/agents/${ag.id}/rotate-token`, {
+      token: ws.key,
+      body: { graceSeconds: 600 },
+    })
+    expect(rot.status).toBe(200)
+    await h.call('POST', `/api/agents/${ag.id}/heartbeat`, { token: rot.body.token, body: { status: 'online' } })
+    const view = await same(ag.token)
+    expect(view.tokenPrefix).toBe(rot.body.token.slice(0, view.tokenPrefix.length))
+    expect(view.webhookEvents).toEqual(['message.received'])
+    expect(view.hasWebhookSecret).toBe(true)
+    // Another workspace's key never reads it; a deleted agent's token is refused.
+    expect((await h.call('GET', `/api/agents/${ag.id}`, { token: other.key })).status).toBe(404)
+    await h.call('DELETE', `/api/agents/${ag.id}`, { token: ws.key })
+    expect((await h.call('GET', '/api/agents/me', { token: rot.body.token })).status).toBe(401)
+  })
+})

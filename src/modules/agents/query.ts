@@ -5,7 +5,7 @@ import type { AgentActor, WorkspaceActor } from '../tokens/actor'
 import { findAgent } from './lookup'
 import type { ListInput } from './model'
 import { searchRows, textMatch } from './search'
-import { agentViews, oneAgentView } from './view'
+import { agentViews, oneAgentView, selfView } from './view'
 
 /** An agent view weighs its stored description plus the fields every view has. */
 export const viewBytes = (row: { metadataBytes: number }) => row.metadataBytes + 1024
@@ -65,7 +65,7 @@ export async function getAgent({ ctx, input }: { ctx: Ctx<WorkspaceActor>; input
 }
 
 export async function me({ ctx }: { ctx: Ctx<AgentActor> }) {
-  return oneAgentView(ctx.deps, await findAgent(ctx.deps, ctx.actor.workspaceId, ctx.actor.agentId))
+  return selfView(ctx.deps, ctx.actor.workspaceId, ctx.actor.agentId)
 }
 
 export async function agentsByCapability({

@@ -95,15 +95,17 @@ export async function webhookViews(deps: Pick<Deps, 'db'>, ids: string[]) {
   const w = deps.db.t.agentWebhooks
   const rows = ids.length ? await deps.db.orm.select().from(w).where(inArray(w.agentId, ids)) : []
   const byAgent = new Map(rows.map((r) => [r.agentId, r]))
-  return (id: string) => {
-    const r = byAgent.get(id)
-    return {
-      webhookEvents: r?.events ?? [...AGENT_WEBHOOK_EVENTS],
-      hasWebhookSecret: !!r?.secret,
-      webhookEnabled: !r?.disabledAt,
-      webhookDisabledAt: r?.disabledAt?.toISOString() ?? null,
-      webhookDisabledReason: r?.disabledReason ?? null,
-      webhookFailingSince: r?.failingSince?.toISOString() ?? null,
-    }
+  return (id: string) => webhookView(byAgent.get(id))
+}
+
+/** The webhook fields of an agent's view, from its settings row (none: the defaults). */
+export function webhookView(r: WebhookState | undefined) {
+  return {
+    webhookEvents: r?.events ?? [...AGENT_WEBHOOK_EVENTS],
+    hasWebhookSecret: !!r?.secret,
+    webhookEnabled: !r?.disabledAt,
+    webhookDisabledAt: r?.disabledAt?.toISOString() ?? null,
+    webhookDisabledReason: r?.disabledReason ?? null,
+    webhookFailingSince: r?.failingSince?.toISOString() ?? null,
   }
 }
