@@ -204,7 +204,10 @@ describe('GET /api/agents/me', () => {
       expect({ ...me.body, lastActiveAt: null }).toEqual({ ...read.body, lastActiveAt: null })
       return me.body
     }
-    expect((await same(ag.token)).capabilities.map((c: { name: string }) => c.name)).toEqual(['alpha', 'zeta'])
+    expect((await same(ag.token)).capabilities.map((c: { name: string }) => c.name)).toEqual([
+      'alpha',
+      'zeta',
+    ])
     // Webhook settings, a rotated token (the new one is shown; the old one is still valid in
     // its grace) and a heartbeat noted in memory show the same on both.
     await h.call('PATCH', `/api/agents/${ag.id}`, {
@@ -216,7 +219,10 @@ describe('GET /api/agents/me', () => {
       body: { graceSeconds: 600 },
     })
     expect(rot.status).toBe(200)
-    await h.call('POST', `/api/agents/${ag.id}/heartbeat`, { token: rot.body.token, body: { status: 'online' } })
+    await h.call('POST', `/api/agents/${ag.id}/heartbeat`, {
+      token: rot.body.token,
+      body: { status: 'online' },
+    })
     const view = await same(ag.token)
     expect(view.tokenPrefix).toBe(rot.body.token.slice(0, view.tokenPrefix.length))
     expect(view.webhookEvents).toEqual(['message.received'])
