@@ -42,7 +42,12 @@ export async function writeTimes(
     const col = sql.identifier(column.name)
     const newer: SQL = forwardOnly ? sql` and (t.${col} is null or t.${col} < v.at)` : sql``
     await db.tx(async (tx) => {
-      await db.execute(sql`select id from ${table} where id = any(${ids}::uuid[]) order by id for update`, tx)
+      await lockInIdOrder(
+        db,
+        tx,
+        table,
+        chunk.map(([id]) => id),
+      )
       await db.execute(
         sql`update ${table} as t set ${col} = v.at
             from unnest(${ids}::uuid[], ${ats}::timestamptz[]) as v(id, at)
@@ -51,6 +56,25 @@ export async function writeTimes(
       )
     })
   }
+}
+
+/**
+ * Postgres: locks the rows of `ids` (uuids) in the transaction, in id order. Every batch that
+ * writes many agents takes its locks this way (these times, the presence sweep), so two of
+ * them can never deadlock each other. SQLite has one writer and needs none.
+ */
+export async function lockInIdOrder(
+  db: Database,
+  tx: Parameters<Database['execute']>[1],
+  table: SQLiteTable & { id: SQLiteColumn },
+  ids: readonly string[],
+): Promise<void> {
+  if (db.dialect !== 'pg' || ids.length === 0) return
+  // uuids need no quoting inside an array literal.
+  await db.execute(
+    sql`select id from ${table} where id = any(${`{${ids.join(',')}}`}::uuid[]) order by id for update`,
+    tx,
+  )
 }
 
 /** The property name drizzle knows a column by (what `.set()` takes). */

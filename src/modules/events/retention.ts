@@ -35,39 +35,34 @@ export async function sweepEventRetention(deps: Deps): Promise<{ byAge: number; 
     const workspaceId: string | undefined = found[0]?.workspaceId
     if (workspaceId === undefined) break
     after = workspaceId
+    // The id of the workspace's event at `offset` in `order` (none when it has fewer).
+    const idAt = async (order: 'first' | 'last', offset = 0) => {
+      const [row] = await deps.db.orm
+        .select({ id: e.id })
+        .from(e)
+        .where(eq(e.workspaceId, workspaceId))
+        .orderBy(order === 'first' ? e.id : desc(e.id))
+        .limit(1)
+        .offset(offset)
+      return row?.id
+    }
     // Ids only grow, so a workspace whose first and last event are fewer than `max` ids apart
     // cannot hold more than `max`: two seeks of the index, and nothing is counted.
-    const ends = await deps.db.orm
-      .select({ first: e.id })
-      .from(e)
-      .where(eq(e.workspaceId, workspaceId))
-      .orderBy(e.id)
-      .limit(1)
-    const last = await deps.db.orm
-      .select({ id: e.id })
-      .from(e)
-      .where(eq(e.workspaceId, workspaceId))
-      .orderBy(desc(e.id))
-      .limit(1)
-    if (!ends[0] || !last[0] || last[0].id - ends[0].first < max) {
+    const first = await idAt('first')
+    const last = await idAt('last')
+    if (first === undefined || last === undefined || last - first < max) {
       await yieldToLoop()
       continue
     }
     // The newest `max` are kept: the one after them, if there is one, is the last to go. This
     // reads at most `max` entries of the index, and only for this workspace.
-    const [edge] = await deps.db.orm
-      .select({ id: e.id })
-      .from(e)
-      .where(eq(e.workspaceId, workspaceId))
-      .orderBy(desc(e.id))
-      .limit(1)
-      .offset(max)
-    if (edge)
+    const edge = await idAt('last', max)
+    if (edge !== undefined)
       byCount += await deleteInChunks(deps, (tx) =>
         tx
           .select({ id: e.id })
           .from(e)
-          .where(and(eq(e.workspaceId, workspaceId), lte(e.id, edge.id)))
+          .where(and(eq(e.workspaceId, workspaceId), lte(e.id, edge)))
           .orderBy(e.id)
           .limit(CHUNK),
       )

@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm'
 import type { Orm } from '../../db'
 import type { Presence } from '../../db/schema/types'
+import { lockInIdOrder } from '../../db/touch'
 import type { Ctx, Deps } from '../../deps'
 import { unauthorized } from '../../lib/errors'
 import { yieldToLoop } from '../../lib/schedule/yield'
@@ -138,12 +139,8 @@ export async function sweepPresence(deps: Deps, o: { pageSize?: number } = {}): 
  */
 async function settlePage(deps: Deps, tx: Orm, ids: string[]): Promise<number> {
   const { agents } = deps.db.t
-  if (deps.db.dialect === 'pg')
-    // In id order, as writeTimes locks its batches, so the two never deadlock each other.
-    await deps.db.execute(
-      sql`select id from ${agents} where id = any(${`{${ids.join(',')}}`}::uuid[]) order by id for update`,
-      tx,
-    )
+  // In id order, as writeTimes locks its batches, so the two never deadlock each other.
+  await lockInIdOrder(deps.db, tx, agents, ids)
   const rows = await tx
     .select({
       id: agents.id,
