@@ -14,36 +14,78 @@ export class QueryStats {
 type Statement = ReturnType<BunSqlite['query']>
 const TIMED = ['all', 'get', 'run', 'values'] as const
 
+/** drizzle ends a select with ` limit ?` or ` limit ? offset ?`; so does our own SQL. */
+const LIMIT_TAIL = / limit \?( offset \?)?$/i
+/** Literal forms kept per statement (page sizes and offsets in use); past this, the bound form. */
+export const LITERAL_VARIANTS = 32
+
 /**
  * bun:sqlite's statements, cached by SQL text (bun's `query()`), each wrapped once so its
  * runs are timed. drizzle prepares a statement on every execution; bun's cache and this map
  * make that a lookup. The wrapper has what drizzle calls (all, get, run, values) and nothing else.
+ *
+ * A bound LIMIT or OFFSET is run as a literal: SQLite's planner reads a bound limit's value,
+ * which marks the statement to be compiled again whenever that parameter is bound, and
+ * bun:sqlite binds afresh on every run — so `limit ?` recompiled the statement on every
+ * execution (5–25 µs, most of `GET /api/agents/me`; docs/adr/0017-sqlite-literal-limits.md).
+ * Only non-negative safe integers are inlined, so the text can hold nothing but digits.
  */
 export function timedSqliteStatements(client: BunSqlite, stats: QueryStats) {
   const wrapped = new WeakMap<Statement, Statement>()
+  const timed = (st: Statement, name: (typeof TIMED)[number]) => {
+    const run = (st[name] as (...a: unknown[]) => unknown).bind(st)
+    return (...args: unknown[]) => {
+      const observe = stats.observe
+      if (!observe) return run(...args)
+      const started = performance.now()
+      try {
+        return run(...args)
+      } finally {
+        observe((performance.now() - started) / 1000)
+      }
+    }
+  }
   return (sql: string): Statement => {
     const st = client.query(sql)
     let w = wrapped.get(st)
-    if (!w) {
-      w = {} as Statement
-      for (const name of TIMED) {
-        const run = (st[name] as (...a: unknown[]) => unknown).bind(st)
-        ;(w as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
-          const observe = stats.observe
-          if (!observe) return run(...args)
-          const started = performance.now()
-          try {
-            return run(...args)
-          } finally {
-            observe((performance.now() - started) / 1000)
-          }
+    if (w) return w
+    w = {} as Statement
+    const tail = LIMIT_TAIL.exec(sql)
+    if (!tail) {
+      for (const name of TIMED) (w as unknown as Record<string, unknown>)[name] = timed(st, name)
+    } else {
+      const head = sql.slice(0, tail.index)
+      const n = tail[1] ? 2 : 1
+      const variants = new Map<string, Record<string, (...a: unknown[]) => unknown>>()
+      const bound = Object.fromEntries(TIMED.map((name) => [name, timed(st, name)]))
+      const literal = (args: unknown[]) => {
+        if (args.length < n) return null
+        const limit = args[args.length - n]
+        const offset = n === 2 ? args[args.length - 1] : 0
+        if (!isCount(limit) || !isCount(offset)) return null
+        const key = `${limit} ${offset}`
+        let v = variants.get(key)
+        if (!v) {
+          if (variants.size >= LITERAL_VARIANTS) return null
+          const text = `${head} limit ${limit}${n === 2 ? ` offset ${offset}` : ''}`
+          const lit = client.query(text)
+          v = Object.fromEntries(TIMED.map((name) => [name, timed(lit, name)]))
+          variants.set(key, v)
         }
+        return v
       }
-      wrapped.set(st, w)
+      for (const name of TIMED)
+        (w as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+          const v = literal(args)
+          return v ? v[name]!(...args.slice(0, args.length - n)) : bound[name]!(...args)
+        }
     }
+    wrapped.set(st, w)
     return w
   }
 }
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 
 type Sql = postgres.Sql
 type Query = { resolve: (v: unknown) => void; reject: (e: unknown) => void }
