@@ -51,6 +51,15 @@ export interface Database {
     name: string,
     build: (orm: Orm) => B,
   ): (params: P) => Promise<Awaited<ReturnType<ReturnType<B['prepare']>['all']>>>
+  /**
+   * `prepared` for a statement that runs inside a transaction (`tx`): on SQLite built once,
+   * since the one connection is the transaction's; on Postgres built on the transaction's
+   * connection at each call (the SQL is the same; only the building is not saved there).
+   */
+  preparedTx<B extends Preparable, P extends Record<string, unknown>>(
+    name: string,
+    build: (orm: Orm) => B,
+  ): (tx: Orm, params: P) => Promise<Awaited<ReturnType<ReturnType<B['prepare']>['all']>>>
   migrate(migrations?: MigrationMeta[]): Promise<void>
   ping(): Promise<void>
   close(): Promise<void>
@@ -174,6 +183,14 @@ function openSqlite(path: string, synchronous: 'normal' | 'full' = 'normal'): Da
     prepared(_name, build) {
       const query = build(orm).prepare()
       return async (params) => query.all(params) as never
+    },
+    preparedTx(_name, build) {
+      const query = build(orm).prepare()
+      return async (_tx, params) => {
+        // Outside a transaction it could land inside another request's.
+        if (!inTx.getStore()) throw new Error('preparedTx: run it inside db.tx')
+        return query.all(params) as never
+      }
     },
     async migrate(migrations) {
       const list = migrations ?? (await import('./migrations/sqlite.gen')).migrations

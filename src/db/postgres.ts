@@ -71,6 +71,10 @@ export function openPostgres(
       const query = (build(orm) as unknown as PgPrepared).prepare(name)
       return (params) => query.execute(params) as never
     },
+    preparedTx(name, build) {
+      type PgPrepared = { prepare(name: string): { execute(p: Record<string, unknown>): Promise<unknown> } }
+      return (tx, params) => (build(tx) as unknown as PgPrepared).prepare(name).execute(params) as never
+    },
     async migrate(migrations) {
       const list = migrations ?? (await import('./migrations/pg.gen')).migrations
       // One dedicated connection: the session-level advisory lock and the migration share it.

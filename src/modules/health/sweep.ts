@@ -3,7 +3,7 @@ import type { Deps } from '../../deps'
 import type { Counter } from '../../lib/metrics'
 import { cronIntervalMs } from '../presence/rules'
 import { checkEndpoint } from './check'
-import { recordCheck } from './record'
+import { recordCheck, trimEvery, trimsNow } from './record'
 import { spreadWindowMs, sweepPlan } from './spread'
 
 const meters = new WeakMap<Deps['metrics'], { checks: Counter; lastSweepMs: number }>()
@@ -48,11 +48,11 @@ export async function runHealthSweep(deps: Deps, signal?: AbortSignal): Promise<
     .select({ id: a.id, url: a.endpointUrl })
     .from(a)
     .where(and(eq(a.status, 'active'), eq(a.archived, false), isNotNull(a.endpointUrl)))
-  const windowMs = spreadWindowMs(
-    cronIntervalMs(config.healthCron),
-    config.healthTimeoutMs,
-    config.healthSpread,
-  )
+  const intervalMs = cronIntervalMs(config.healthCron)
+  // Which sweep this is, by the clock (the same on every instance and after a restart).
+  const round = Math.floor(deps.clock.now().getTime() / intervalMs)
+  const every = trimEvery(config.healthHistory)
+  const windowMs = spreadWindowMs(intervalMs, config.healthTimeoutMs, config.healthSpread)
   const plan = sweepPlan(
     targets.map((t) => ({ id: t.id, url: t.url! })),
     windowMs,
@@ -99,7 +99,7 @@ export async function runHealthSweep(deps: Deps, signal?: AbortSignal): Promise<
       // Not awaited: results are written in groups while the next checks go out. The agent
       // may have been deleted since the list was read: nothing to record then.
       recorded.push(
-        recordCheck(deps, item.id, result).catch((e) =>
+        recordCheck(deps, item.id, result, { trim: trimsNow(item.id, round, every) }).catch((e) =>
           deps.log.debug('health check not recorded', { agentId: item.id, error: e }),
         ),
       )

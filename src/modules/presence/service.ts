@@ -6,7 +6,7 @@ import type { Ctx, Deps } from '../../deps'
 import { unauthorized } from '../../lib/errors'
 import { yieldToLoop } from '../../lib/schedule/yield'
 import { type AgentRow, assertSelf } from '../agents/lookup'
-import { appendEvent, appendEvents } from '../events/append'
+import { appendEvents } from '../events/append'
 import type { AgentActor } from '../tokens/actor'
 import { decidePresence, type PresenceReason, type PresenceSignals } from './rules'
 import { PRESENCES } from './stats'
@@ -32,21 +32,25 @@ export async function applySignal(
     .where(eq(agents.id, agentId))
     .returning()
   if (!row) return null
-  const decided = decidePresence(row, deps.clock.now(), deps.presencePolicy)
-  if (decided.presence === row.presence) return { row, change: null }
-  await tx.update(agents).set({ presence: decided.presence }).where(eq(agents.id, agentId))
-  const change = { from: row.presence, to: decided.presence, reason: decided.reason }
-  await appendEvent(deps, tx, {
-    workspaceId: row.workspaceId,
-    type: 'agent.status_changed',
-    agentId: row.id,
-    data: { agentId: row.id, permanentId: row.permanentId, ...change },
-  })
-  // Routing decisions (fallback when offline) read presence from a cache: refresh it.
-  deps.db.onCommit(() =>
-    deps.bus.publish('presence.changed', { agentId: row.id, presence: decided.presence }),
-  )
-  return { row: { ...row, presence: decided.presence }, change }
+  const change = await settleSignal(deps, tx, row)
+  return { row: change ? { ...row, presence: change.to } : row, change }
+}
+
+/** What `settleSignal` reads of the row a signal was just written to. */
+export type SignalledRow = PresenceSignals & {
+  id: string
+  workspaceId: string
+  permanentId: string
+  presence: Presence
+}
+
+/**
+ * The second half of `applySignal`, for a caller that wrote the signal's columns itself
+ * (locking the row) and read back `row`: decides presence from it and, when that changes,
+ * writes it, appends the one `agent.status_changed` event and notes it after commit.
+ */
+export async function settleSignal(deps: Deps, tx: Orm, row: SignalledRow): Promise<PresenceChange | null> {
+  return (await settleRows(deps, tx, [row]))[0]?.change ?? null
 }
 
 /**
@@ -152,13 +156,28 @@ async function settlePage(deps: Deps, tx: Orm, ids: string[]): Promise<number> {
     .from(agents)
     .where(inArray(agents.id, ids))
     .orderBy(asc(agents.id))
+  return (await settleRows(deps, tx, rows)).length
+}
+
+/**
+ * Rows whose signals were just written (and are locked by this transaction), settled
+ * set-based: each re-decided, then one UPDATE per presence they move to, their events in one
+ * INSERT, and one note per agent after commit — the changes, events and notes `settleSignal`
+ * gives each, in the order given. Used by the presence sweep and by a group of health checks.
+ */
+export async function settleRows(
+  deps: Deps,
+  tx: Orm,
+  rows: readonly SignalledRow[],
+): Promise<Array<{ row: SignalledRow; change: PresenceChange }>> {
+  const { agents } = deps.db.t
   const now = deps.clock.now()
   const changes = rows.flatMap((row) => {
     const decided = decidePresence(row, now, deps.presencePolicy)
     if (decided.presence === row.presence) return []
     return [{ row, change: { from: row.presence, to: decided.presence, reason: decided.reason } }]
   })
-  if (changes.length === 0) return 0
+  if (changes.length === 0) return changes
   for (const to of PRESENCES) {
     const moving = changes.filter((c) => c.change.to === to).map((c) => c.row.id)
     if (moving.length > 0) await tx.update(agents).set({ presence: to }).where(inArray(agents.id, moving))
@@ -178,11 +197,11 @@ async function settlePage(deps: Deps, tx: Orm, ids: string[]): Promise<number> {
     for (const { row, change } of changes)
       deps.bus.publish('presence.changed', { agentId: row.id, presence: change.to })
   })
-  return changes.length
+  return changes
 }
 
 /** What presence is decided from (`PresenceSignals`), as columns to select. */
-const signalColumns = (deps: Deps) => {
+export const signalColumns = (deps: Deps) => {
   const { agents } = deps.db.t
   return {
     reportedStatus: agents.reportedStatus,
