@@ -1,4 +1,5 @@
 import { inArray } from 'drizzle-orm'
+import { lockInIdOrder } from '../../db/touch'
 import type { Deps } from '../../deps'
 import { decidePresence } from './rules'
 import { applySignal } from './service'
@@ -24,11 +25,16 @@ export async function socketClosed(deps: Deps, agentId: string): Promise<void> {
  */
 export async function refreshSockets(deps: Deps, agentIds: string[]): Promise<void> {
   const { agents: a } = deps.db.t
-  for (let i = 0; i < agentIds.length; i += 500) {
-    const ids = agentIds.slice(i, i + 500)
+  // In id order, locked first, as writeTimes and the presence sweep lock theirs: a multi-row
+  // UPDATE locks rows in the order its plan meets them (heap order for a bitmap scan), and
+  // two writers locking overlapping rows in different orders can deadlock on Postgres.
+  const sorted = [...agentIds].sort()
+  for (let i = 0; i < sorted.length; i += 500) {
+    const ids = sorted.slice(i, i + 500)
     const now = deps.clock.now()
-    const rows = await deps.db.write(() =>
-      deps.db.orm.update(a).set({ socketSeenAt: now }).where(inArray(a.id, ids)).returning({
+    const rows = await deps.db.tx(async (tx) => {
+      await lockInIdOrder(deps.db, tx, a, ids)
+      return tx.update(a).set({ socketSeenAt: now }).where(inArray(a.id, ids)).returning({
         id: a.id,
         presence: a.presence,
         reportedStatus: a.reportedStatus,
@@ -36,8 +42,8 @@ export async function refreshSockets(deps: Deps, agentIds: string[]): Promise<vo
         socketSeenAt: a.socketSeenAt,
         lastHealthOkAt: a.lastHealthOkAt,
         lastHealthCheckAt: a.lastHealthCheckAt,
-      }),
-    )
+      })
+    })
     for (const row of rows) {
       if (decidePresence(row, now, deps.presencePolicy).presence === row.presence) continue
       await deps.db.tx((tx) => applySignal(deps, tx, row.id, {}))
