@@ -71,6 +71,7 @@ export function openPostgres(
       const query = (build(orm) as unknown as PgPrepared).prepare(name)
       return (params) => query.execute(params) as never
     },
+    readTogether: (fn) => fn(),
     preparedTx(name, build) {
       type PgPrepared = { prepare(name: string): { execute(p: Record<string, unknown>): Promise<unknown> } }
       return (tx, params) => (build(tx) as unknown as PgPrepared).prepare(name).execute(params) as never

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { openDatabase } from '../../src/db'
 import { newId } from '../../src/lib/ids'
 import { testConfig } from '../helpers'
@@ -86,5 +86,51 @@ describe(`transactions (${db.dialect})`, () => {
       }),
     ).rejects.toThrow()
     expect(await exists(a.id)).toBe(false)
+  })
+})
+
+describe(`reads run together (${db.dialect})`, () => {
+  const byId = db.prepared('test_ws_by_id', (orm) =>
+    orm
+      .select()
+      .from(workspaces)
+      .where(eq(workspaces.id, sql.placeholder('id'))),
+  )
+
+  test('answer as the same reads one by one', async () => {
+    const a = ws('together-a')
+    const b = ws('together-b')
+    await db.tx(async (tx) => {
+      await tx.insert(workspaces).values([a, b])
+    })
+    const [ra, rb, none] = await Promise.all(
+      db.readTogether(() => [byId({ id: a.id }), byId({ id: b.id }), byId({ id: newId() })]),
+    )
+    expect(ra!.map((r) => r.name)).toEqual([a.name])
+    expect(rb!.map((r) => r.name)).toEqual([b.name])
+    expect(none).toEqual([])
+  })
+
+  test('a read that fails leaves no transaction open behind it', async () => {
+    expect(() =>
+      db.readTogether(() => {
+        throw new Error('boom')
+      }),
+    ).toThrow('boom')
+    const c = ws('after-a-failed-read')
+    await db.tx(async (tx) => {
+      await tx.insert(workspaces).values(c)
+    })
+    expect(await exists(c.id)).toBe(true)
+  })
+
+  test('inside a write transaction they join it and see its writes', async () => {
+    const d = ws('inside')
+    await db.tx(async (tx) => {
+      await tx.insert(workspaces).values(d)
+      const [seen] = await Promise.all(db.readTogether(() => [byId({ id: d.id })]))
+      if (db.dialect === 'sqlite') expect(seen!.map((r) => r.id)).toEqual([d.id])
+    })
+    expect(await exists(d.id)).toBe(true)
   })
 })

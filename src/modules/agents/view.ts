@@ -166,13 +166,19 @@ export async function selfView(deps: Deps, workspaceId: string, agentId: string)
     } as SelfQueries
     selfQueries.set(deps.db, q)
   }
-  const [row] = await q.agent({ id: agentId, workspaceId })
-  if (!row) throw notFound('Agent')
-  const [caps, tokens, webhook] = await Promise.all([
+  const reads = deps.db.readTogether(() => [
+    q.agent({ id: agentId, workspaceId }),
     q.caps({ id: agentId }),
     q.tokens({ id: agentId }),
     q.webhook({ id: agentId }),
   ])
+  const [[row], caps, tokens, webhook] = (await Promise.all(reads)) as [
+    AgentRow[],
+    Cap[],
+    TokenInfo[],
+    WebhookState[],
+  ]
+  if (!row) throw notFound('Agent')
   const now = deps.clock.now()
   return agentView(row, {
     capabilities: caps,
