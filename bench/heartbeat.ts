@@ -2,7 +2,9 @@
  * npm run bench:heartbeat — the agent hot paths of the compiled binary beside its own
  * `/healthz` (the same process, the same request plumbing, no work): heartbeats and
  * `GET /api/agents/me` from 256 agents at 64 connections, on SQLite and on Postgres, in
- * alternating rounds (see lib.ts). Then the cost of resolving a token (cached and uncached)
+ * alternating rounds (see lib.ts). First the same two requests on a bare Bun.serve
+ * (bench/bare-agent.ts: a JSON body read and a token hashed, nothing else), whose ratio is
+ * the ceiling of the heartbeat's. Then the cost of resolving a token (cached and uncached)
  * and the binary's idle RSS.
  */
 import { join } from 'node:path'
@@ -23,6 +25,7 @@ import {
   rssMb,
   SECONDS,
   seedAgents,
+  startBun,
   startSwitchboard,
   tmp,
 } from './lib'
@@ -103,9 +106,34 @@ async function idleRss() {
   return rss
 }
 
+/** The same two requests on a bare Bun.serve (bench/bare-agent.ts): the ceiling of the ratio. */
+async function bareCeiling(agents: { id: string; token: string }[]) {
+  const bare = await startBun('bench/bare-agent.ts')
+  try {
+    const script = heartbeatScript(agents).replace('"/api/agents/" .. a[1] .. "/heartbeat"', '"/heartbeat"')
+    console.log(`\nbare Bun.serve: ${CONNECTIONS} connections, ${SECONDS} s a run, ${ROUNDS} rounds`)
+    const runs = await rounds(
+      [
+        { name: 'GET /healthz', url: bare.url, script: 'wrk.path = "/healthz"', pids: [bare.proc.pid] },
+        { name: 'POST /heartbeat', url: bare.url, script, pids: [bare.proc.pid] },
+      ],
+      CONNECTIONS,
+    )
+    for (const [name, r] of Object.entries(runs))
+      console.log(`  median  ${name.padEnd(28)} ${fmt(medianOf(r))}`)
+    return runs
+  } finally {
+    bare.proc.kill()
+    await bare.proc.exited
+  }
+}
+
 await ensureTool('wrk')
 await build()
 console.log(`heartbeat benchmark of dist/switchboard; load average ${loadAverage()}`)
+const ceiling = await bareCeiling(
+  Array.from({ length: 256 }, (_, i) => ({ id: `agent-${i}`, token: `tk_${String(i).padStart(40, '0')}` })),
+)
 const sqlite = await measure('SQLite', { DATABASE_URL: `sqlite:${join(tmp(), 'db.sqlite')}` })
 const pgDb = await pgDatabase('sb_bench_hb')
 let pg: Awaited<ReturnType<typeof measure>> | null = null
@@ -134,6 +162,13 @@ const line = (runs: NonNullable<typeof pg>, a: string, goal: number, what: strin
   )
 }
 console.log(`\ngoals (median of ${ROUNDS} rounds, range in brackets; load average now ${loadAverage()})`)
+{
+  const rps = ratios(ceiling, 'POST /heartbeat', 'GET /healthz')
+  const cpu = ratios(ceiling, 'GET /healthz', 'POST /heartbeat', (r) => r.cpuUs)
+  console.log(
+    `  ${'ceiling: bare Bun, POST ÷ GET'.padEnd(34)} ${fmtSpread(rps)}× req/s; by CPU per request ${fmtSpread(cpu)}×`,
+  )
+}
 line(sqlite, 'POST …/heartbeat', 0.8, 'heartbeat on SQLite')
 if (pg) line(pg, 'POST …/heartbeat', 0.5, 'heartbeat on Postgres')
 line(sqlite, 'GET /api/agents/me', 0.5, '/api/agents/me on SQLite')
