@@ -106,6 +106,7 @@ const kinds: Record<string, () => string> = {
   'q=seed, a deep page': () => `q=seed${anywhere()}`,
   'q=42 (2 chars)': () => 'q=42',
   'q=x (1 char, none)': () => 'q=x',
+  'q=x, a deep page': () => `q=x${anywhere()}`,
   'q=seed-42&online=true': () => 'q=seed-42&online=true',
   'q=seed-4242&capability=…': () => 'q=seed-4242&capability=translate',
   'q=seed-42&label=team-42': () => 'q=seed-42&label=team-42',

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { and, asc, eq } from 'drizzle-orm'
-import { SCAN_AHEAD, textMatch } from '../../src/modules/agents/search'
+import { SCAN_AHEAD, shortScan, textMatch } from '../../src/modules/agents/search'
 import { harness, registerAgent } from '../helpers'
 
 /** What a user sees of `GET /api/agents?q=` (ADR 0016): the same answers with or without the index. */
@@ -116,6 +116,39 @@ describe('GET /api/agents?q=', () => {
     for (const limit of [1, 2, 5])
       for (const q of ['match', 'mat', 'ma', 'm', 'MATCH-'])
         expect(await allPages(key, `q=${q}`, limit)).toEqual(matching)
+  })
+
+  test('a q of 1 or 2 characters reads a bounded stretch of agents a page, and the cursor goes on from it', async () => {
+    const { key } = await h.workspace()
+    const ids: string[] = []
+    for (let i = 0; i < 11; i++)
+      ids.push((await registerAgent(h, key, { name: [1, 8, 9].includes(i) ? `zq-${i}` : `agent-${i}` })).id)
+    const budget = shortScan.agents
+    shortScan.agents = 3
+    try {
+      // The first three agents hold one match: the page ends there, with a cursor.
+      const first = await list(key, 'q=zq&limit=50')
+      expect(first.agents.map((a) => a.id)).toEqual([ids[1]!])
+      expect(first.nextCursor).not.toBeNull()
+      // Agents 3–5 hold none: an empty page that still goes on.
+      const second = await list(key, `q=zq&limit=50&cursor=${first.nextCursor}`)
+      expect(second.agents).toEqual([])
+      expect(second.nextCursor).not.toBeNull()
+      // Following the cursor gives every match once, in id order, whatever the page size.
+      for (const limit of [1, 2, 50]) {
+        expect(await allPages(key, 'q=zq', limit)).toEqual([ids[1]!, ids[8]!, ids[9]!])
+        expect(await allPages(key, 'q=z', limit)).toEqual([ids[1]!, ids[8]!, ids[9]!])
+      }
+      // A page that fills inside the stretch ends at its last item, as any page does.
+      const full = await list(key, 'q=ag&limit=2')
+      expect(full.agents.map((a) => a.id)).toEqual([ids[0]!, ids[2]!])
+      // Three characters or more read the index, not a stretch: one page has them all.
+      const indexed = await list(key, 'q=zq-&limit=50')
+      expect(indexed.agents.map((a) => a.id)).toEqual([ids[1]!, ids[8]!, ids[9]!])
+      expect(indexed.nextCursor).toBeNull()
+    } finally {
+      shortScan.agents = budget
+    }
   })
 
   test("never another workspace's agents", async () => {

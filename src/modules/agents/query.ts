@@ -52,12 +52,14 @@ export async function listAgents({ ctx, input }: { ctx: Ctx<WorkspaceActor>; inp
           .orderBy(asc(c.agentId))
           .limit(n)
   const n = input.limit + 1
-  const rows = input.q
+  const found = input.q
     ? await searchRows(deps, { workspaceId: actor.workspaceId, q: input.q, after }, n, select)
-    : await select([], n)
+    : { rows: await select([], n), readTo: null }
   // Cut by bytes before the capabilities are loaded: the stored size says what each will weigh.
-  const { items, nextCursor } = pageWithin(rows, input.limit, deps.config.pageBytes, viewBytes)
-  return { agents: await agentViews(deps, items), nextCursor }
+  const { items, nextCursor } = pageWithin(found.rows, input.limit, deps.config.pageBytes, viewBytes)
+  // A short q's page that stopped reading before it filled goes on from where it stopped.
+  const cursor = nextCursor ?? (found.readTo ? idCursor.encode(found.readTo) : null)
+  return { agents: await agentViews(deps, items), nextCursor: cursor }
 }
 
 export async function getAgent({ ctx, input }: { ctx: Ctx<WorkspaceActor>; input: { agentId: string } }) {
