@@ -304,7 +304,13 @@ export const ListQuery = z.object({
   presence: z.enum(['online', 'idle', 'offline']).optional(),
   label: z.string().max(100).optional(),
   capability: z.string().max(100).optional(),
-  q: z.string().max(100).optional().describe('Case-insensitive search in name and description'),
+  q: z
+    .string()
+    .max(100)
+    .optional()
+    .describe(
+      'Case-insensitive substring of the name or the description. One or two characters read 5,000 agents a page: such a page can be short or empty while nextCursor goes on',
+    ),
   archived: z.enum(['true', 'false', 'any']).default('false'),
 })
 export type ListInput = z.infer<typeof ListQuery>
