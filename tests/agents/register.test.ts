@@ -167,6 +167,10 @@ describe('POST /api/agents/provision', () => {
       label: 'staging',
       name: 'cursor-agent-1',
     })
+    // The token's expiry reads the same to the agent as to its workspace, to the millisecond.
+    expect(me.body.tokenExpiresAt).toBe(new Date(res.body.expiresAt).toISOString())
+    const read = await h.call('GET', `/api/agents/${res.body.agentId}`, { token: ws.key })
+    expect({ ...me.body, lastActiveAt: null }).toEqual({ ...read.body, lastActiveAt: null })
   })
 
   test('TTL bounds and client types are enforced', async () => {

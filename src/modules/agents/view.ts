@@ -119,22 +119,34 @@ export async function oneAgentView(deps: Deps, row: AgentRow): Promise<AgentView
   return view!
 }
 
+/**
+ * `GET /api/agents/me`: the view `oneAgentView` gives, from prepared statements built once
+ * per database (building the queries cost more than running them: about 55 % of the route's
+ * CPU, `BENCH_PROFILE=me npm run bench:profile`). An expired token is left out here, where the
+ * list's query compares the time in SQL. `tests/agents/register.test.ts` holds both
+ * dialects' answer to the workspace's view of the agent, field for field.
+ */
+export function selfView(deps: Deps, workspaceId: string, agentId: string): Promise<AgentView> {
+  return deps.db.dialect === 'pg'
+    ? pgSelfView(deps, workspaceId, agentId)
+    : sqliteSelfView(deps, workspaceId, agentId)
+}
+
 type SelfQueries = {
   agent(p: { id: string; workspaceId: string }): Promise<AgentRow[]>
   caps(p: { id: string }): Promise<Cap[]>
   tokens(p: { id: string }): Promise<TokenInfo[]>
   webhook(p: { id: string }): Promise<WebhookState[]>
 }
-const selfQueries = new WeakMap<Database, SelfQueries>()
+const sqliteSelf = new WeakMap<Database, SelfQueries>()
 
 /**
- * `GET /api/agents/me`: the view `oneAgentView` gives, from four prepared statements built
- * once per database. Building the queries cost more than running them: about 55 % of the
- * route's CPU (`BENCH_PROFILE=me npm run bench:profile`). An expired token is left out here,
- * where the list's query compares the time in SQL.
+ * SQLite: four prepared statements run together (one read transaction, one WAL read lock).
+ * One statement with the capabilities and tokens as JSON subqueries, as on Postgres, took
+ * 83 µs here against 24 µs for the four (in process, 256 agents).
  */
-export async function selfView(deps: Deps, workspaceId: string, agentId: string): Promise<AgentView> {
-  let q = selfQueries.get(deps.db)
+async function sqliteSelfView(deps: Deps, workspaceId: string, agentId: string): Promise<AgentView> {
+  let q = sqliteSelf.get(deps.db)
   if (!q) {
     const { agents: a, agentCapabilities: c, agentTokens: t, agentWebhooks: w } = deps.db.t
     const id = sql.placeholder('id')
@@ -164,7 +176,7 @@ export async function selfView(deps: Deps, workspaceId: string, agentId: string)
         orm.select().from(w).where(eq(w.agentId, id)).limit(1),
       ),
     } as SelfQueries
-    selfQueries.set(deps.db, q)
+    sqliteSelf.set(deps.db, q)
   }
   const reads = deps.db.readTogether(() => [
     q.agent({ id: agentId, workspaceId }),
@@ -186,5 +198,68 @@ export async function selfView(deps: Deps, workspaceId: string, agentId: string)
     lastActive: deps.activity.lastActive(agentId),
     lastHeartbeat: deps.heartbeats.pendingAt(agentId),
     webhook: webhookView(webhook[0]),
+  })
+}
+
+type SelfRow = {
+  agent: AgentRow
+  webhook: WebhookState | null
+  caps: string | unknown[] | null
+  tokens: string | unknown[] | null
+}
+const pgSelf = new WeakMap<Database, (p: { id: string; workspaceId: string }) => Promise<SelfRow[]>>()
+
+/** A JSON column as the client gives it: text (drizzle leaves postgres-js's json unparsed) or parsed. */
+const jsonArray = (v: string | unknown[] | null): unknown[] =>
+  typeof v === 'string' ? JSON.parse(v) : (v ?? [])
+
+/**
+ * Postgres: one prepared statement — the agent row, its webhook row joined, and its
+ * capabilities and live tokens as JSON arrays from correlated subqueries. Four statements
+ * cost four round trips and four parses in the client: 274 → 127 µs of server CPU a request
+ * (`npm run bench:heartbeat`, 3.4k → 5.9k req/s).
+ */
+async function pgSelfView(deps: Deps, workspaceId: string, agentId: string): Promise<AgentView> {
+  let q = pgSelf.get(deps.db)
+  if (!q) {
+    const { agents: a, agentCapabilities: c, agentTokens: t, agentWebhooks: w } = deps.db.t
+    // Ordered inside the aggregate: the order the separate reads had.
+    const caps = sql`(select coalesce(json_agg(json_build_array(${c.name}, ${c.metadata}) order by ${c.name}), '[]'::json) from ${c} where ${c.agentId} = ${a.id})`
+    const tokens = sql`(select coalesce(json_agg(json_build_array(${t.prefix}, ${t.expiresAt}) order by ${t.id} desc), '[]'::json) from ${t} where ${t.agentId} = ${a.id} and ${t.revokedAt} is null)`
+    const query = deps.db.prepared('agent_self', (orm) =>
+      orm
+        .select({
+          agent: a,
+          webhook: w,
+          caps,
+          tokens,
+        })
+        .from(a)
+        .leftJoin(w, eq(w.agentId, a.id))
+        .where(and(eq(a.id, sql.placeholder('id')), eq(a.workspaceId, sql.placeholder('workspaceId'))))
+        .limit(1),
+    )
+    q = query as unknown as (p: { id: string; workspaceId: string }) => Promise<SelfRow[]>
+    pgSelf.set(deps.db, q)
+  }
+  const [found] = await q({ id: agentId, workspaceId })
+  if (!found) throw notFound('Agent')
+  const now = deps.clock.now()
+  const capabilities = (jsonArray(found.caps) as [string, Record<string, unknown>][]).map(
+    ([name, metadata]) => ({
+      name,
+      metadata,
+    }),
+  )
+  const tokens = (jsonArray(found.tokens) as [string, number | string | null][]).map(([prefix, at]) => ({
+    prefix,
+    expiresAt: at === null ? null : new Date(at),
+  }))
+  return agentView(found.agent, {
+    capabilities,
+    token: tokens.find((tok) => tok.expiresAt === null || tok.expiresAt > now) ?? null,
+    lastActive: deps.activity.lastActive(agentId),
+    lastHeartbeat: deps.heartbeats.pendingAt(agentId),
+    webhook: webhookView(found.webhook ?? undefined),
   })
 }
