@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { eq } from 'drizzle-orm'
-import { trimEvery, trimsNow } from '../../src/modules/health/record'
+import { and, eq } from 'drizzle-orm'
+import { recordCheck, trimEvery, trimsNow } from '../../src/modules/health/record'
 import { runHealthSweep } from '../../src/modules/health/sweep'
 import { TestClock } from '../helpers'
 import { liveServer } from '../ws/live'
@@ -68,4 +68,24 @@ describe('health history trimming', () => {
       endpoint.stop(true)
     }
   }, 30_000)
+
+  test('two results for one agent in one commit group change its presence once', async () => {
+    const live = await liveServer({ SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8' })
+    const ws = await live.workspace()
+    const agent = await live.agent(ws.key, { endpointUrl: 'http://127.0.0.1:9/' })
+    const passed = { ok: true, httpStatus: 204, latencyMs: 1, error: null }
+    await Promise.all([recordCheck(live.deps, agent.id, passed), recordCheck(live.deps, agent.id, passed)])
+    const ev = live.deps.db.t.events
+    const changes = await live.deps.db.orm
+      .select({ data: ev.data })
+      .from(ev)
+      .where(and(eq(ev.agentId, agent.id), eq(ev.type, 'agent.status_changed')))
+    expect(changes.map((c) => (c.data as { to: string }).to)).toEqual(['online'])
+    expect(
+      await live.deps.db.orm.$count(
+        live.deps.db.t.healthChecks,
+        eq(live.deps.db.t.healthChecks.agentId, agent.id),
+      ),
+    ).toBe(2)
+  })
 })

@@ -74,7 +74,9 @@ function statementsFor(deps: Deps): Statements {
 async function recordGroup(deps: Deps, group: readonly Recorded[]): Promise<void> {
   const q = statementsFor(deps)
   await deps.db.tx(async (tx) => {
-    const rows: SignalledRow[] = []
+    // By agent: one sweep checks an agent once, but if two checks of one agent ever share a
+    // group, the row read after the later one decides (it holds both signals).
+    const rows = new Map<string, SignalledRow>()
     for (const r of group) {
       const values = {
         agentId: r.agentId,
@@ -87,9 +89,12 @@ async function recordGroup(deps: Deps, group: readonly Recorded[]): Promise<void
       await q.insert(tx, { id: newId(), ...values })
       if (r.trim) await trimHistory(deps, tx, r.agentId)
       const [row] = await (r.result.ok ? q.passed : q.failed)(tx, values)
-      if (row) rows.push(row)
+      if (row) {
+        rows.delete(row.id)
+        rows.set(row.id, row)
+      }
     }
-    await settleRows(deps, tx, rows)
+    await settleRows(deps, tx, [...rows.values()])
   })
 }
 
