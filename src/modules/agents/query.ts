@@ -22,9 +22,9 @@ export async function listAgents({ ctx, input }: { ctx: Ctx<WorkspaceActor>; inp
   if (input.label !== undefined) where.push(eq(a.label, input.label))
   if (input.archived !== 'any') where.push(eq(a.archived, input.archived === 'true'))
   if (input.q) where.push(textMatch(a, input.q))
-  const select = (extra: SQL[], n: number) =>
+  const select = (extra: SQL[], n: number, orm = deps.db.orm) =>
     input.capability === undefined
-      ? deps.db.orm
+      ? orm
           .select()
           .from(a)
           .where(and(...where, ...extra, after ? gt(a.id, after) : undefined))
@@ -33,7 +33,7 @@ export async function listAgents({ ctx, input }: { ctx: Ctx<WorkspaceActor>; inp
       : // From the capability's index, in agent id order: a capability few agents have reads only
         // those, one many have stops at the page (an IN list over the workspace took 25 ms on
         // 100,000 agents, bench:scale).
-        deps.db.orm
+        orm
           .select(getTableColumns(a))
           .from(c)
           .innerJoin(a, eq(a.id, c.agentId))

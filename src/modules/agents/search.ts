@@ -1,5 +1,5 @@
-import { lte, type SQL, sql } from 'drizzle-orm'
-import type { Database } from '../../db'
+import { gt, lte, type SQL, sql } from 'drizzle-orm'
+import type { Database, Orm } from '../../db'
 import type { Tables } from '../../db/schema'
 
 /**
@@ -28,18 +28,21 @@ export const SCAN_AHEAD = 2000
  */
 export const shortScan = { agents: 5_000 }
 
-/** The list query from the cursor on, with `extra` conditions, at most `n` rows, in id order. */
-type Select<R> = (extra: SQL[], n: number) => Promise<R[]>
+/**
+ * The list query from the cursor on, with `extra` conditions, at most `n` rows, in id order;
+ * on `orm` when given (a transaction), else on the pool.
+ */
+type Select<R> = (extra: SQL[], n: number, orm?: Orm) => Promise<R[]>
 type Search = { workspaceId: string; q: string; after: string | undefined }
 /** `readTo`: the page read the workspace only up to this agent id; the next one starts after it. */
 export type Found<R> = { rows: R[]; readTo: string | null }
 
 /**
  * The first `n` agents after `after` that `textMatch` accepts (it is in `select`'s conditions).
- * On SQLite, read in id order as without an index, but over SCAN_AHEAD agents at most: a q
- * that many agents match fills the page there, as fast as before; for the rest of a page, the
- * matches past those agents come from the FTS5 table of migration 0008 (ADR 0016). On
- * Postgres the planner takes the pg_trgm indexes for `textMatch` by itself. A q of fewer than
+ * Read in id order as without an index, but over SCAN_AHEAD agents at most: a q that many
+ * agents match fills the page there, as fast as before. The rest of a page, past those agents,
+ * comes from the FTS5 table of migration 0008 on SQLite, and on Postgres from the pg_trgm
+ * indexes, read as bitmaps (ADR 0016). A q of fewer than
  * 3 characters is beyond a trigram index: it is read in id order over `shortScan.agents` at
  * most, and a page that did not fill there says where it stopped (`readTo`).
  */
@@ -57,11 +60,21 @@ export async function searchRows<R>(
     const rows = await select([lte(db.t.agents.id, bound)], n)
     return { rows, readTo: rows.length === n ? null : bound }
   }
-  if (db.dialect !== 'sqlite') return { rows: await select([], n), readTo: null }
   const bound = await idAhead(db, s, SCAN_AHEAD)
   if (!bound) return { rows: await select([], n), readTo: null }
   const near = await select([lte(db.t.agents.id, bound)], n)
   if (near.length === n) return { rows: near, readTo: null }
+  if (db.dialect !== 'sqlite') {
+    // Past `bound`, Postgres read in id order to the end of the workspace when the matches
+    // clustered elsewhere (67–73 ms p99 on a deep page): it expects them spread evenly. With
+    // plain index scans off for this one read it takes the pg_trgm bitmaps, whose cost is the
+    // number of matches, and sorts those (bun bench/search.ts; ADR 0016).
+    const rest = await db.tx(async (tx) => {
+      await db.execute(sql`set local enable_indexscan = off`, tx)
+      return select([gt(db.t.agents.id, bound)], n - near.length, tx)
+    })
+    return { rows: [...near, ...rest], readTo: null }
+  }
   const far = await candidates(db, s.workspaceId, phrase, bound)
   const rows =
     far.length === 0 ? near : [...near, ...(await select([among(db.t.agents, far)], n - near.length))]
