@@ -45,19 +45,19 @@ export function timedSqliteStatements(client: BunSqlite, stats: QueryStats) {
       }
     }
   }
+  type Runs = Record<(typeof TIMED)[number], (...a: unknown[]) => unknown>
+  const timedAll = (st: Statement) => Object.fromEntries(TIMED.map((name) => [name, timed(st, name)])) as Runs
   return (sql: string): Statement => {
     const st = client.query(sql)
-    let w = wrapped.get(st)
-    if (w) return w
-    w = {} as Statement
+    let w = wrapped.get(st) as Runs | undefined
+    if (w) return w as unknown as Statement
+    const bound = timedAll(st)
     const tail = LIMIT_TAIL.exec(sql)
-    if (!tail) {
-      for (const name of TIMED) (w as unknown as Record<string, unknown>)[name] = timed(st, name)
-    } else {
+    if (!tail) w = bound
+    else {
       const head = sql.slice(0, tail.index)
       const n = tail[1] ? 2 : 1
-      const variants = new Map<string, Record<string, (...a: unknown[]) => unknown>>()
-      const bound = Object.fromEntries(TIMED.map((name) => [name, timed(st, name)]))
+      const variants = new Map<string, Runs>()
       const literal = (args: unknown[]) => {
         if (args.length < n) return null
         const limit = args[args.length - n]
@@ -67,21 +67,21 @@ export function timedSqliteStatements(client: BunSqlite, stats: QueryStats) {
         let v = variants.get(key)
         if (!v) {
           if (variants.size >= LITERAL_VARIANTS) return null
-          const text = `${head} limit ${limit}${n === 2 ? ` offset ${offset}` : ''}`
-          const lit = client.query(text)
-          v = Object.fromEntries(TIMED.map((name) => [name, timed(lit, name)]))
+          v = timedAll(client.query(`${head} limit ${limit}${n === 2 ? ` offset ${offset}` : ''}`))
           variants.set(key, v)
         }
         return v
       }
+      const runs = {} as Runs
       for (const name of TIMED)
-        (w as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        runs[name] = (...args: unknown[]) => {
           const v = literal(args)
-          return v ? v[name]!(...args.slice(0, args.length - n)) : bound[name]!(...args)
+          return v ? v[name](...args.slice(0, args.length - n)) : bound[name](...args)
         }
+      w = runs
     }
-    wrapped.set(st, w)
-    return w
+    wrapped.set(st, w as unknown as Statement)
+    return w as unknown as Statement
   }
 }
 

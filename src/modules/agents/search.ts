@@ -54,16 +54,12 @@ export async function searchRows<R>(
 ): Promise<Found<R>> {
   const { db } = deps
   const phrase = trigramPhrase(s.q)
-  if (phrase === null) {
-    const bound = await idAhead(db, s, shortScan.agents)
-    if (!bound) return { rows: await select([], n), readTo: null }
-    const rows = await select([lte(db.t.agents.id, bound)], n)
-    return { rows, readTo: rows.length === n ? null : bound }
-  }
-  const bound = await idAhead(db, s, SCAN_AHEAD)
+  const bound = await idAhead(db, s, phrase === null ? shortScan.agents : SCAN_AHEAD)
   if (!bound) return { rows: await select([], n), readTo: null }
   const near = await select([lte(db.t.agents.id, bound)], n)
   if (near.length === n) return { rows: near, readTo: null }
+  // No index serves a short q: the page ends where the stretch did.
+  if (phrase === null) return { rows: near, readTo: bound }
   if (db.dialect !== 'sqlite') {
     // Past `bound`, Postgres read in id order to the end of the workspace when the matches
     // clustered elsewhere (67–73 ms p99 on a deep page): it expects them spread evenly. With

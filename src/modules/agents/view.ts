@@ -191,13 +191,24 @@ async function sqliteSelfView(deps: Deps, workspaceId: string, agentId: string):
     WebhookState[],
   ]
   if (!row) throw notFound('Agent')
+  return selfAgentView(deps, row, caps, tokens, webhook[0])
+}
+
+/** The view from what either dialect read: the newest token that has not expired is shown. */
+function selfAgentView(
+  deps: Deps,
+  row: AgentRow,
+  capabilities: Cap[],
+  tokens: TokenInfo[],
+  webhook: WebhookState | undefined,
+): AgentView {
   const now = deps.clock.now()
   return agentView(row, {
-    capabilities: caps,
+    capabilities,
     token: tokens.find((tok) => tok.expiresAt === null || tok.expiresAt > now) ?? null,
-    lastActive: deps.activity.lastActive(agentId),
-    lastHeartbeat: deps.heartbeats.pendingAt(agentId),
-    webhook: webhookView(webhook[0]),
+    lastActive: deps.activity.lastActive(row.id),
+    lastHeartbeat: deps.heartbeats.pendingAt(row.id),
+    webhook: webhookView(webhook),
   })
 }
 
@@ -244,22 +255,13 @@ async function pgSelfView(deps: Deps, workspaceId: string, agentId: string): Pro
   }
   const [found] = await q({ id: agentId, workspaceId })
   if (!found) throw notFound('Agent')
-  const now = deps.clock.now()
-  const capabilities = (jsonArray(found.caps) as [string, Record<string, unknown>][]).map(
-    ([name, metadata]) => ({
-      name,
-      metadata,
-    }),
+  const caps = jsonArray(found.caps) as [string, Record<string, unknown>][]
+  const tokens = jsonArray(found.tokens) as [string, number | string | null][]
+  return selfAgentView(
+    deps,
+    found.agent,
+    caps.map(([name, metadata]) => ({ name, metadata })),
+    tokens.map(([prefix, at]) => ({ prefix, expiresAt: at === null ? null : new Date(at) })),
+    found.webhook ?? undefined,
   )
-  const tokens = (jsonArray(found.tokens) as [string, number | string | null][]).map(([prefix, at]) => ({
-    prefix,
-    expiresAt: at === null ? null : new Date(at),
-  }))
-  return agentView(found.agent, {
-    capabilities,
-    token: tokens.find((tok) => tok.expiresAt === null || tok.expiresAt > now) ?? null,
-    lastActive: deps.activity.lastActive(agentId),
-    lastHeartbeat: deps.heartbeats.pendingAt(agentId),
-    webhook: webhookView(found.webhook ?? undefined),
-  })
 }

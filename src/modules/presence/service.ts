@@ -32,25 +32,17 @@ export async function applySignal(
     .where(eq(agents.id, agentId))
     .returning()
   if (!row) return null
-  const change = await settleSignal(deps, tx, row)
+  const [settled] = await settleRows(deps, tx, [row])
+  const change = settled?.change ?? null
   return { row: change ? { ...row, presence: change.to } : row, change }
 }
 
-/** What `settleSignal` reads of the row a signal was just written to. */
+/** What `settleRows` reads of a row a signal was just written to. */
 export type SignalledRow = PresenceSignals & {
   id: string
   workspaceId: string
   permanentId: string
   presence: Presence
-}
-
-/**
- * The second half of `applySignal`, for a caller that wrote the signal's columns itself
- * (locking the row) and read back `row`: decides presence from it and, when that changes,
- * writes it, appends the one `agent.status_changed` event and notes it after commit.
- */
-export async function settleSignal(deps: Deps, tx: Orm, row: SignalledRow): Promise<PresenceChange | null> {
-  return (await settleRows(deps, tx, [row]))[0]?.change ?? null
 }
 
 /**
@@ -162,8 +154,8 @@ async function settlePage(deps: Deps, tx: Orm, ids: string[]): Promise<number> {
 /**
  * Rows whose signals were just written (and are locked by this transaction), settled
  * set-based: each re-decided, then one UPDATE per presence they move to, their events in one
- * INSERT, and one note per agent after commit — the changes, events and notes `settleSignal`
- * gives each, in the order given. Used by the presence sweep and by a group of health checks.
+ * INSERT, and one note per agent after commit — the changes, events and notes `applySignal`
+ * gives each, in the order given. Used by `applySignal`, the presence sweep, a group of health checks and the socket refresh.
  */
 export async function settleRows(
   deps: Deps,

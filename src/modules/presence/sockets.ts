@@ -1,8 +1,7 @@
 import { inArray } from 'drizzle-orm'
 import { lockInIdOrder } from '../../db/touch'
 import type { Deps } from '../../deps'
-import { decidePresence } from './rules'
-import { applySignal } from './service'
+import { applySignal, settleRows, signalColumns } from './service'
 
 /**
  * An agent's open WebSocket as a presence signal. The instance holding the socket sets
@@ -20,8 +19,8 @@ export async function socketClosed(deps: Deps, agentId: string): Promise<void> {
 
 /**
  * Refreshes the signal of every agent with an open socket here. One UPDATE per 500 agents
- * records it; only an agent whose presence that changes (its signal had lapsed) goes
- * through `applySignal`, which re-decides under the row lock and appends the event.
+ * records it, and the agents whose presence that changes (their signal had lapsed) are
+ * settled in the same transaction, under the same row locks (`settleRows`: the one event each).
  */
 export async function refreshSockets(deps: Deps, agentIds: string[]): Promise<void> {
   const { agents: a } = deps.db.t
@@ -31,22 +30,20 @@ export async function refreshSockets(deps: Deps, agentIds: string[]): Promise<vo
   const sorted = [...agentIds].sort()
   for (let i = 0; i < sorted.length; i += 500) {
     const ids = sorted.slice(i, i + 500)
-    const now = deps.clock.now()
-    const rows = await deps.db.tx(async (tx) => {
+    await deps.db.tx(async (tx) => {
       await lockInIdOrder(deps.db, tx, a, ids)
-      return tx.update(a).set({ socketSeenAt: now }).where(inArray(a.id, ids)).returning({
-        id: a.id,
-        presence: a.presence,
-        reportedStatus: a.reportedStatus,
-        lastHeartbeatAt: a.lastHeartbeatAt,
-        socketSeenAt: a.socketSeenAt,
-        lastHealthOkAt: a.lastHealthOkAt,
-        lastHealthCheckAt: a.lastHealthCheckAt,
-      })
+      const rows = await tx
+        .update(a)
+        .set({ socketSeenAt: deps.clock.now() })
+        .where(inArray(a.id, ids))
+        .returning({
+          id: a.id,
+          workspaceId: a.workspaceId,
+          permanentId: a.permanentId,
+          presence: a.presence,
+          ...signalColumns(deps),
+        })
+      await settleRows(deps, tx, rows)
     })
-    for (const row of rows) {
-      if (decidePresence(row, now, deps.presencePolicy).presence === row.presence) continue
-      await deps.db.tx((tx) => applySignal(deps, tx, row.id, {}))
-    }
   }
 }
