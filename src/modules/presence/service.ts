@@ -170,9 +170,17 @@ export async function settleRows(
     return [{ row, change: { from: row.presence, to: decided.presence, reason: decided.reason } }]
   })
   if (changes.length === 0) return changes
-  for (const to of PRESENCES) {
-    const moving = changes.filter((c) => c.change.to === to).map((c) => c.row.id)
-    if (moving.length > 0) await tx.update(agents).set({ presence: to }).where(inArray(agents.id, moving))
+  if (deps.db.dialect === 'sqlite') {
+    // One prepared UPDATE a row: SQLite runs `where id in (…)` in two passes (the rowids
+    // collected first), 26 µs an agent against 13 for the same rows one by one.
+    const setPresence = presenceUpdate(deps)
+    for (const { row, change } of changes) await setPresence(tx, { id: row.id, presence: change.to })
+  } else {
+    // Postgres: one statement per presence moved to (one round trip each).
+    for (const to of PRESENCES) {
+      const moving = changes.filter((c) => c.change.to === to).map((c) => c.row.id)
+      if (moving.length > 0) await tx.update(agents).set({ presence: to }).where(inArray(agents.id, moving))
+    }
   }
   await appendEvents(
     deps,
@@ -190,6 +198,25 @@ export async function settleRows(
       deps.bus.publish('presence.changed', { agentId: row.id, presence: change.to })
   })
   return changes
+}
+
+const presenceUpdates = new WeakMap<
+  Deps['db'],
+  (tx: Orm, p: { id: string; presence: Presence }) => Promise<unknown>
+>()
+function presenceUpdate(deps: Deps) {
+  let q = presenceUpdates.get(deps.db)
+  if (!q) {
+    const { agents } = deps.db.t
+    q = deps.db.preparedTx('agent_presence_set', (orm) =>
+      orm
+        .update(agents)
+        .set({ presence: sql.placeholder('presence') as never })
+        .where(eq(agents.id, sql.placeholder('id'))),
+    )
+    presenceUpdates.set(deps.db, q)
+  }
+  return q
 }
 
 /** What presence is decided from (`PresenceSignals`), as columns to select. */
