@@ -19,6 +19,20 @@ const things = sqliteTable('things', {
   doc: text('doc', { mode: 'json' }).$type<{ n: number; tags: string[] }>(),
 })
 
+/** The rows every test starts from: each column mode, and every nullable column null in the second. */
+const ROWS: (typeof things.$inferSelect)[] = [
+  {
+    id: 't1',
+    ownerId: 'o1',
+    label: 'first',
+    count: 3,
+    on: true,
+    at: new Date(1_700_000_000_123),
+    doc: { n: 1, tags: ['a'] },
+  },
+  { id: 't2', ownerId: null, label: null, count: 0, on: false, at: null, doc: null },
+]
+
 function setup() {
   const client = new Database(':memory:', { strict: true })
   client.exec('create table owners (id text primary key, name text not null)')
@@ -27,21 +41,7 @@ function setup() {
   )
   const orm = drizzle({ client })
   orm.insert(owners).values({ id: 'o1', name: 'Ada' }).run()
-  orm
-    .insert(things)
-    .values([
-      {
-        id: 't1',
-        ownerId: 'o1',
-        label: 'first',
-        count: 3,
-        on: true,
-        at: new Date(1_700_000_000_123),
-        doc: { n: 1, tags: ['a'] },
-      },
-      { id: 't2', ownerId: null, label: null, count: 0, on: false, at: null, doc: null },
-    ])
-    .run()
+  orm.insert(things).values(ROWS).run()
   return orm
 }
 
@@ -49,18 +49,7 @@ describe('drizzle row mapping', () => {
   test('a flat select decodes every column mode, nulls as null, keys in the order selected', () => {
     const orm = setup()
     const rows = orm.select().from(things).orderBy(things.id).all()
-    expect(rows).toEqual([
-      {
-        id: 't1',
-        ownerId: 'o1',
-        label: 'first',
-        count: 3,
-        on: true,
-        at: new Date(1_700_000_000_123),
-        doc: { n: 1, tags: ['a'] },
-      },
-      { id: 't2', ownerId: null, label: null, count: 0, on: false, at: null, doc: null },
-    ])
+    expect(rows).toEqual(ROWS)
     expect(rows[0]!.at).toBeInstanceOf(Date)
     expect(Object.keys(rows[0]!)).toEqual(['id', 'ownerId', 'label', 'count', 'on', 'at', 'doc'])
   })

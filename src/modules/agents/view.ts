@@ -190,11 +190,16 @@ async function sqliteSelfView(deps: Deps, workspaceId: string, agentId: string):
     WebhookState[],
   ]
   if (!row) throw notFound('Agent')
-  // Capability names are ASCII, token ids UUIDv7 text: these orders are SQLite's BINARY ones.
-  caps.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
-  tokens.sort((x, y) => (x.id < y.id ? 1 : x.id > y.id ? -1 : 0))
+  caps.sort((x, y) => binaryOrder(x.name, y.name))
+  tokens.sort((x, y) => binaryOrder(y.id, x.id))
   return selfAgentView(deps, row, caps, tokens, webhook[0])
 }
+
+/**
+ * SQLite's BINARY collation for the texts sorted here: capability names are ASCII and token
+ * ids UUIDv7 text, where comparing UTF-16 units is comparing their bytes.
+ */
+const binaryOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 /** The view from what either dialect read: the newest token that has not expired is shown. */
 function selfAgentView(
