@@ -4,7 +4,8 @@
  * throughput and of CPU per request. For "what did this change cost": build the commit before
  * and the commit after into two worktrees and pass their dist/switchboard. Both run on fresh
  * SQLite databases with the same settings; BENCH_SECONDS, BENCH_ROUNDS and BENCH_CONNECTIONS
- * (64) as elsewhere.
+ * (64) as elsewhere. BENCH_AB_ROUTE picks the hot path: sync (the default), relay (the OpenAI
+ * relay's chat completions), heartbeat or me.
  */
 import { join } from 'node:path'
 import {
@@ -27,6 +28,11 @@ if (!a || !b) {
   process.exit(2)
 }
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
+const ROUTE = process.env.BENCH_AB_ROUTE ?? 'sync'
+if (!['sync', 'relay', 'heartbeat', 'me'].includes(ROUTE)) {
+  console.error('BENCH_AB_ROUTE is one of sync, relay, heartbeat, me')
+  process.exit(2)
+}
 const BODY = '{"model":"bench","messages":[{"role":"user","content":"hello"}]}'
 
 async function lane(binary: string, upstreamUrl: string) {
@@ -42,11 +48,23 @@ async function lane(binary: string, upstreamUrl: string) {
     targetAgentId: target.agent.id,
     type: 'private',
   })
-  return { sb, script: wrkPost(`/api/proxy/${conn.id}`, BODY, caller.token) }
+  const llm = await sb.post('/api/agents', ws.apiKey, {
+    name: 'llm',
+    endpointCredential: 'sk-upstream-0123456789',
+    externalInvocation: true,
+    protocols: { openai: { enabled: true, url: upstreamUrl.replace(/\/$/, '') } },
+  })
+  const scripts: Record<string, string> = {
+    sync: wrkPost(`/api/proxy/${conn.id}`, BODY, caller.token),
+    relay: wrkPost(`/relay/${llm.agent.permanentId}/openai/v1/chat/completions`, BODY),
+    heartbeat: wrkPost(`/api/agents/${caller.agent.id}/heartbeat`, '{"status":"online"}', caller.token),
+    me: `wrk.headers["Authorization"] = "Bearer ${caller.token}"\nwrk.path = "/api/agents/me"`,
+  }
+  return { sb, script: scripts[ROUTE]! }
 }
 
 await ensureTool('wrk')
-console.log(`A/B of the sync lane: A=${a} B=${b}; load average ${loadAverage()}`)
+console.log(`A/B of ${ROUTE}: A=${a} B=${b}; load average ${loadAverage()}`)
 const up = await startBun('bench/upstream.ts')
 const A = await lane(a, `${up.url}/`)
 const B = await lane(b, `${up.url}/`)

@@ -3,7 +3,7 @@
  * from source under Bun's CPU profiler (`bun --cpu-prof src/main.ts serve`, so frames name
  * their source file and line; the compiled binary runs the same code) while wrk drives one
  * route at 64 connections, and the top frames by self and total time are printed.
- * BENCH_SECONDS (10), BENCH_PROFILE=sync,heartbeat,me,healthz (or app: an app connection execute). The profiles are kept in the
+ * BENCH_SECONDS (10), BENCH_PROFILE=sync,heartbeat,me,healthz (or relay: the OpenAI relay; app: an app connection execute). The profiles are kept in the
  * printed directory (open them in Chrome DevTools or speedscope).
  *
  * Read native frames with care: the samples are taken on wall time and a native call's share
@@ -62,6 +62,12 @@ for (const scenario of WHICH) {
     baseUrl: `http://127.0.0.1:${upPort}/v2`,
     auth: { type: 'bearer', value: 'upstream-api-key-0123456789' },
   })
+  const llm = await sb.post('/api/agents', ws.apiKey, {
+    name: 'llm',
+    endpointCredential: 'sk-upstream-0123456789',
+    externalInvocation: true,
+    protocols: { openai: { enabled: true, url: `http://127.0.0.1:${upPort}` } },
+  })
   const execute = JSON.stringify({
     method: 'POST',
     path: '/contacts',
@@ -74,6 +80,10 @@ for (const scenario of WHICH) {
     heartbeat: wrkPost(`/api/agents/${caller.agent.id}/heartbeat`, '{"status":"online"}', caller.token),
     me: `${auth}\nwrk.path = "/api/agents/me"`,
     healthz: 'wrk.path = "/healthz"',
+    relay: wrkPost(
+      `/relay/${llm.agent.permanentId}/openai/v1/chat/completions`,
+      '{"model":"bench","messages":[{"role":"user","content":"hello"}]}',
+    ),
     app: wrkPost(`/api/agents/${caller.agent.id}/app-connections/${app.id}/execute`, execute, caller.token),
   }
   const r = await wrk(sb.url, { connections: 64, seconds: SECONDS, script: scripts[scenario]! })
