@@ -277,9 +277,11 @@ export class ForwardingEngine {
         },
       })
     }
+    // A total deadline no later than the headers' covers both: the client then sets no timer of its own.
+    const headersMs = totalMs && totalMs <= opts.timeoutMs ? 0 : opts.timeoutMs
     const sent = await this.deps.outbound.send(
       { url, method: req.method, headers, body },
-      { timeoutMs: opts.timeoutMs, signal: ctl.signal },
+      { timeoutMs: headersMs, signal: ctl.signal },
     )
     if (!sent.ok) {
       const failure: ForwardFailure = tooLarge
