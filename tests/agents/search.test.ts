@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { and, asc, eq } from 'drizzle-orm'
-import { SCAN_AHEAD, shortScan, textMatch } from '../../src/modules/agents/search'
+import { definedMatch, SCAN_AHEAD, shortScan } from '../../src/modules/agents/search'
 import { harness, registerAgent } from '../helpers'
 
 /** What a user sees of `GET /api/agents?q=` (ADR 0016): the same answers with or without the index. */
@@ -210,7 +210,7 @@ describe('GET /api/agents?q=', () => {
         await h.deps.db.orm
           .select({ id: t.id })
           .from(t)
-          .where(and(eq(t.workspaceId, workspaceId), eq(t.archived, false), textMatch(t, q)))
+          .where(and(eq(t.workspaceId, workspaceId), eq(t.archived, false), definedMatch(t, q)))
           .orderBy(asc(t.id))
       ).map((r) => r.id)
     for (const q of [

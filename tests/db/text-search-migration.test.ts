@@ -131,10 +131,23 @@ describe.skipIf(onPostgres && !adminUrl)('migration 0008: text search', () => {
       )
       expect(Number(fts!.n)).toBe(0)
     } else {
+      // Migration 0009: the indexes are over the stored folds, and every fold is lower() of its text.
       const indexes = await h.deps.db.execute(
-        sql`select indexname from pg_indexes where tablename = 'agents' and indexname like '%trgm%' order by 1`,
+        sql`select indexname, indexdef from pg_indexes where tablename = 'agents' and indexname like '%trgm%' order by 1`,
       )
       expect(indexes.map((r) => r.indexname)).toEqual(['agents_description_trgm_idx', 'agents_name_trgm_idx'])
+      expect(String(indexes[0]!.indexdef)).toContain('(description_folded ')
+      expect(String(indexes[1]!.indexdef)).toContain('(name_folded ')
+      await h.call('PATCH', `/api/agents/${ids[0]}`, {
+        token: apiKey,
+        body: { name: 'ÉCOLE Ünïcode', description: 'ΣΊΣΥΦΟΣ' },
+      })
+      const [off] = await h.deps.db.execute(sql`select count(*)::int as n, count(*) filter (
+          where name_folded is distinct from lower(name)
+          or description_folded is distinct from lower(coalesce(description, ''))) ::int as wrong from agents`)
+      expect(off).toEqual({ n: SCAN_AHEAD + 49, wrong: 0 })
+      expect(await found('école ü')).toEqual([ids[0]])
+      expect(await found('σίσυφο')).toEqual([ids[0]])
     }
   })
 

@@ -9,6 +9,7 @@ import m5 from '../../../drizzle/pg/0005_webhooks_and_triggers.sql' with { type:
 import m6 from '../../../drizzle/pg/0006_tenant_isolation.sql' with { type: 'text' }
 import m7 from '../../../drizzle/pg/0007_list_indexes.sql' with { type: 'text' }
 import m8 from '../../../drizzle/pg/0008_text_search.sql' with { type: 'text' }
+import m9 from '../../../drizzle/pg/0009_folded_search.sql' with { type: 'text' }
 import { toMigrations } from './index'
 
 export const migrations = toMigrations(journal, {
@@ -21,4 +22,5 @@ export const migrations = toMigrations(journal, {
   '0006_tenant_isolation': m6,
   '0007_list_indexes': m7,
   '0008_text_search': m8,
+  '0009_folded_search': m9,
 })

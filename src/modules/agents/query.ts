@@ -21,7 +21,7 @@ export async function listAgents({ ctx, input }: { ctx: Ctx<WorkspaceActor>; inp
   if (input.presence) where.push(eq(a.presence, input.presence))
   if (input.label !== undefined) where.push(eq(a.label, input.label))
   if (input.archived !== 'any') where.push(eq(a.archived, input.archived === 'true'))
-  if (input.q) where.push(textMatch(a, input.q))
+  if (input.q) where.push(textMatch(a, input.q, deps.db.dialect))
   const select = (extra: SQL[], n: number, orm = deps.db.orm) =>
     input.capability === undefined
       ? orm

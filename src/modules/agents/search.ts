@@ -1,16 +1,30 @@
-import { gt, lte, type SQL, sql } from 'drizzle-orm'
+import { getTableName, gt, lte, type SQL, sql } from 'drizzle-orm'
 import type { Database, Orm } from '../../db'
 import type { Tables } from '../../db/schema'
 
 /**
  * `q` of the agent list: a case-insensitive substring of the name or the description, LIKE's
- * `%` and `_` taken literally. This predicate alone decides what matches, on both dialects;
+ * `%` and `_` taken literally. `definedMatch` alone decides what matches, on both dialects;
  * the indexes of ADR 0016 only narrow the rows it is asked of.
  */
-export function textMatch(a: Tables['agents'], q: string): SQL {
-  const p = `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+export function definedMatch(a: Tables['agents'], q: string): SQL {
+  const p = likePattern(q)
   return sql`(lower(${a.name}) like ${p} escape '\\' or lower(coalesce(${a.description}, '')) like ${p} escape '\\')`
 }
+
+/**
+ * `definedMatch` as the list runs it. Postgres stores both texts folded (migration 0009:
+ * generated columns of the same `lower()`) and has its trigram indexes on them, so checking a
+ * candidate is a LIKE alone, not a `lower()` of each text first.
+ */
+export function textMatch(a: Tables['agents'], q: string, dialect: Database['dialect']): SQL {
+  if (dialect === 'sqlite') return definedMatch(a, q)
+  const p = likePattern(q)
+  const t = sql.identifier(getTableName(a))
+  return sql`(${t}."name_folded" like ${p} escape '\\' or ${t}."description_folded" like ${p} escape '\\')`
+}
+
+const likePattern = (q: string) => `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
 /**
  * How far, in agents, the id-order read goes before the rest of the page is looked up in the

@@ -1,0 +1,24 @@
+-- GET /api/agents?q= (docs/adr/0016-text-search.md): the folded name and description stored
+-- beside the agent, so that checking a trigram index's candidate is a LIKE on stored text, not
+-- a lower() of each (about 0.3 µs a candidate; a q that 11,000 agents match has 11,000 of them).
+-- One ALTER for both columns: the table is rewritten once. Not in the drizzle schema: no query
+-- selects them, and only Postgres has them.
+ALTER TABLE "agents"
+	ADD COLUMN IF NOT EXISTS "name_folded" text GENERATED ALWAYS AS (lower("name")) STORED,
+	ADD COLUMN IF NOT EXISTS "description_folded" text GENERATED ALWAYS AS (lower(coalesce("description", ''))) STORED;--> statement-breakpoint
+DO $$
+DECLARE
+	trgm_schema text;
+BEGIN
+	SELECT n.nspname INTO trgm_schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+		WHERE e.extname = 'pg_trgm';
+	IF trgm_schema IS NOT NULL THEN
+		-- The same names as 0008's, now over the stored columns (the query no longer says lower()).
+		DROP INDEX IF EXISTS "agents_name_trgm_idx";
+		DROP INDEX IF EXISTS "agents_description_trgm_idx";
+		EXECUTE format('CREATE INDEX "agents_name_trgm_idx" ON "agents"
+			USING gin ("name_folded" %I.gin_trgm_ops) WITH (gin_pending_list_limit = 64)', trgm_schema);
+		EXECUTE format('CREATE INDEX "agents_description_trgm_idx" ON "agents"
+			USING gin ("description_folded" %I.gin_trgm_ops) WITH (gin_pending_list_limit = 64)', trgm_schema);
+	END IF;
+END $$;
