@@ -121,6 +121,10 @@ function pgSeeder(url: string): Seeder {
   return {
     async template(table, id) {
       const [row] = await sql`SELECT * FROM ${sql(table)} WHERE id = ${id}`
+      // Generated columns (the agents' search folds, migration 0009) are Postgres's to write.
+      const generated = await sql`SELECT column_name FROM information_schema.columns
+        WHERE table_name = ${table} AND is_generated = 'ALWAYS'`
+      for (const g of generated) delete row![g.column_name as string]
       return row as Record<string, unknown>
     },
     async insert(table, rows) {

@@ -3,6 +3,12 @@
 -- a lower() of each (about 0.3 µs a candidate; a q that 11,000 agents match has 11,000 of them).
 -- One ALTER for both columns: the table is rewritten once. Not in the drizzle schema: no query
 -- selects them, and only Postgres has them.
+-- First a fill factor, so that the rewrite leaves a fifth of each page free: an update of a
+-- column no index holds (a heartbeat's, a health check's, activity) then stays on its page and
+-- writes no index entry (a HOT update). With full pages each such update wrote an entry into all
+-- nine of the table's indexes, the two trigram ones included: 85 µs an update on 100,000 agents,
+-- 13 µs with the free space.
+ALTER TABLE "agents" SET (fillfactor = 80);--> statement-breakpoint
 ALTER TABLE "agents"
 	ADD COLUMN IF NOT EXISTS "name_folded" text GENERATED ALWAYS AS (lower("name")) STORED,
 	ADD COLUMN IF NOT EXISTS "description_folded" text GENERATED ALWAYS AS (lower(coalesce("description", ''))) STORED;--> statement-breakpoint

@@ -138,6 +138,17 @@ describe.skipIf(onPostgres && !adminUrl)('migration 0008: text search', () => {
       expect(indexes.map((r) => r.indexname)).toEqual(['agents_description_trgm_idx', 'agents_name_trgm_idx'])
       expect(String(indexes[0]!.indexdef)).toContain('(description_folded ')
       expect(String(indexes[1]!.indexdef)).toContain('(name_folded ')
+      // The rewrite left room on each page: a heartbeat's update of an agent written before the
+      // upgrade stays on its page and touches no index (HOT), as the transaction's own counts say.
+      const hot = await h.deps.db.tx(async (tx) => {
+        await h.deps.db.execute(sql`update agents set last_heartbeat_at = now() where id = ${ids[5]!}`, tx)
+        const [r] = await h.deps.db.execute(
+          sql`select n_tup_upd::int as upd, n_tup_hot_upd::int as hot from pg_stat_xact_user_tables where relname = 'agents'`,
+          tx,
+        )
+        return r
+      })
+      expect(hot).toEqual({ upd: 1, hot: 1 })
       await h.call('PATCH', `/api/agents/${ids[0]}`, {
         token: apiKey,
         body: { name: 'ÉCOLE Ünïcode', description: 'ΣΊΣΥΦΟΣ' },
