@@ -20,10 +20,6 @@ export const FAST_ROUTES: readonly (readonly [method: string, path: string])[] =
   ['POST', '/api/proxy/:connectionId'],
   ['POST', '/api/agents/:agentId/heartbeat'],
   ['GET', '/api/agents/me'],
-  // The relays' calls: outside clients' traffic, as hot as the sync lane's.
-  ['POST', '/relay/:permanentId/openai/*'],
-  ['POST', '/relay/:permanentId/mcp'],
-  ['POST', '/relay/:permanentId/a2a'],
 ]
 
 type Fn = (c: Context, ...rest: unknown[]) => unknown
@@ -95,8 +91,6 @@ export function fastRoute(app: AnyElysia, method: string, path: string): FastHan
   const paramsSchema = h.params
   const bodySchema = h.body
   const decorators = Object.entries(a.singleton.decorator)
-  // Bun's router names a path's parameters but not its tail: the framework gives the raw rest as '*'.
-  const tailFrom = path.endsWith('/*') ? path.split('/').length - 1 : -1
   const after = (c: Context) =>
     setImmediate(async () => {
       if (c.responseValue instanceof ElysiaCustomStatusResponse) c.set.status = c.responseValue.code
@@ -108,7 +102,7 @@ export function fastRoute(app: AnyElysia, method: string, path: string): FastHan
     const c: Context = {
       request,
       store: a.store,
-      params: tailFrom < 0 ? request.params : withTail(request, tailFrom),
+      params: request.params,
       path,
       url: request.url,
       set: { headers: Object.create(null), status: 200 },
@@ -180,15 +174,6 @@ export function fastRoute(app: AnyElysia, method: string, path: string): FastHan
       return a.handleError(c, error, true)
     }
   }
-}
-
-/** The route's parameters and its `*`: the path's segments from `from` on, as they were sent. */
-function withTail(request: BunRequest, from: number): Record<string, string> {
-  const url = request.url
-  const start = url.indexOf('/', url.indexOf('//') + 2)
-  const q = url.indexOf('?', start)
-  const segments = url.slice(start, q === -1 ? undefined : q).split('/')
-  return { ...request.params, '*': segments.slice(from).join('/') }
 }
 
 /** The route's parse hooks in order; the first that answers gives the body (`'json'`: request.json()). */

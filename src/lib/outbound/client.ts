@@ -12,10 +12,7 @@ export type OutboundRequest = {
 }
 
 export type SendOptions = {
-  /**
-   * Deadline for DNS, connect and response headers; a body that is streaming is not cut.
-   * 0: none of its own — the caller's `signal` carries a deadline (the engine's watched sends).
-   */
+  /** Deadline for DNS, connect and response headers; a body that is streaming is not cut. */
   timeoutMs?: number
   /** The caller going away: aborts the request, or the response body while it streams. */
   signal?: AbortSignal
@@ -62,7 +59,6 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
     const external = o.signal
     if (external?.aborted) return ABORTED
     const timeoutMs = o.timeoutMs ?? defaultTimeoutMs
-    if (timeoutMs === 0 && external) return sendOnce(req, external)
     const ctl = new AbortController()
     let timedOut = false
     const timer = setTimeout(() => {
@@ -82,42 +78,30 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       const checked = await checkUrl(req.url, checkHost, ctl.signal)
       if (!checked.ok) {
         external?.removeEventListener('abort', onAbort)
-        return refusal(checked)
+        return checked.reason === 'unresolvable'
+          ? { ok: false, kind: 'unresolvable', message: checked.message }
+          : { ok: false, kind: 'refused', rule: checked.reason, message: checked.message }
       }
-      return { ok: true, response: await dial(req, checked, ctl.signal) }
+      const { url, address, family } = checked
+      const headers = withHost(req.headers, url.host)
+      const response = await fetch(pinnedUrl(url, address, family), {
+        method: req.method ?? 'GET',
+        headers,
+        body: req.body ?? null,
+        signal: ctl.signal,
+        redirect: 'manual',
+        // Bytes pass through with their Content-Encoding; Bun would otherwise inflate them.
+        decompress: false,
+        // An http_proxy from the environment would do its own DNS and undo the pinning.
+        proxy: false,
+        tls: tlsFor(url, address, opts.ca),
+      })
+      return { ok: true, response }
     } catch (e) {
       return failed(e)
     } finally {
       clearTimeout(timer)
     }
-  }
-
-  /** A send whose deadline and abort are all in `signal`: no timer or controller of its own. */
-  const sendOnce = async (req: OutboundRequest, signal: AbortSignal): Promise<SendResult> => {
-    try {
-      const checked = await checkUrl(req.url, checkHost, signal)
-      if (!checked.ok) return refusal(checked)
-      return { ok: true, response: await dial(req, checked, signal) }
-    } catch (e) {
-      return signal.aborted ? ABORTED : { ok: false, kind: 'network', message: errorText(e) }
-    }
-  }
-
-  /** fetch, to the checked address, under the name asked for. */
-  const dial = (req: OutboundRequest, checked: Extract<UrlCheck, { ok: true }>, signal: AbortSignal) => {
-    const { url, address, family } = checked
-    return fetch(pinnedUrl(url, address, family), {
-      method: req.method ?? 'GET',
-      headers: withHost(req.headers, url.host),
-      body: req.body ?? null,
-      signal,
-      redirect: 'manual',
-      // Bytes pass through with their Content-Encoding; Bun would otherwise inflate them.
-      decompress: false,
-      // An http_proxy from the environment would do its own DNS and undo the pinning.
-      proxy: false,
-      tls: tlsFor(url, address, opts.ca),
-    })
   }
 
   return { check: (url, signal) => checkUrl(url, checkHost, signal), send }
@@ -135,12 +119,6 @@ function withHost(given: Bun.HeadersInit | undefined, host: string): Bun.Headers
   const h = new Headers(given)
   h.set('host', host)
   return h
-}
-
-function refusal(checked: Extract<UrlCheck, { ok: false }>): SendFailure {
-  return checked.reason === 'unresolvable'
-    ? { ok: false, kind: 'unresolvable', message: checked.message }
-    : { ok: false, kind: 'refused', rule: checked.reason, message: checked.message }
 }
 
 const ABORTED: SendFailure = { ok: false, kind: 'aborted', message: 'the caller aborted the request' }

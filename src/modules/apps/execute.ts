@@ -243,7 +243,7 @@ async function exchange(
         { outcome: tooLarge ? 'too_large' : 'unreachable', status, code: 'bad_gateway' },
       )
     }
-    const headers = answerHeaders(sent.response.headers, APP_HEADERS.answer)
+    const headers = Object.fromEntries(answerHeaders(sent.response.headers, APP_HEADERS.answer) as Headers)
     return { status, answer: { status, headers, body: read.body, bodyEncoding: read.bodyEncoding } }
   } finally {
     clearTimeout(timer)

@@ -277,11 +277,9 @@ export class ForwardingEngine {
         },
       })
     }
-    // A total deadline no later than the headers' covers both: the client then sets no timer of its own.
-    const headersMs = totalMs && totalMs <= opts.timeoutMs ? 0 : opts.timeoutMs
     const sent = await this.deps.outbound.send(
       { url, method: req.method, headers, body },
-      { timeoutMs: headersMs, signal: ctl.signal },
+      { timeoutMs: opts.timeoutMs, signal: ctl.signal },
     )
     if (!sent.ok) {
       const failure: ForwardFailure = tooLarge

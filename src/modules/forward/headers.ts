@@ -137,29 +137,28 @@ export function outgoingHeaders(
   return out
 }
 
-/**
- * The headers of an upstream answer a caller may see, plus the user's own (`extra` wins). A
- * plain record, names lower-cased: the upstream's come from its Headers (which joins several
- * values of one name; set-cookie, the one that cannot be joined, never passes).
- */
+/** The headers of an upstream answer a caller may see, plus the user's own (`extra` wins). */
 export function answerHeaders(
   upstream: Headers,
   rules: AnswerHeaderRules = LANE_HEADERS.answer,
   extra: Record<string, string> = {},
-): Record<string, string> {
-  const out: Record<string, string> = {}
+): Headers | Record<string, string> {
   if ('only' in rules) {
+    const out: Record<string, string> = {}
     for (const k of rules.only) {
       const v = upstream.get(k)
       if (v !== null) out[k] = v
     }
-  } else {
-    for (const [k, v] of upstream) {
-      if (rules.except.has(k) || k.startsWith('x-switchboard-')) continue
-      out[k] = v
-    }
+    for (const k in extra) out[k] = extra[k]!
+    return out
   }
-  for (const k in extra) out[k.toLowerCase()] = extra[k]!
+  const out = new Headers()
+  for (const [k, v] of upstream) {
+    if (rules.except.has(k) || k.startsWith('x-switchboard-')) continue
+    out.append(k, v)
+  }
+  // Several values of one header (set-cookie aside, already gone) were joined by the iterator.
+  for (const k in extra) out.set(k, extra[k]!)
   return out
 }
 
