@@ -7,8 +7,8 @@
  * lookups, the header rules, the outbound guard, metrics, the log line, the answer) and the
  * runtime's Request/Response objects. Its runs agree within about 3 %, where a wrk run moves
  * ±15 % on a shared machine: use it to tell whether a change to a hot route's code is worth
- * anything before `npm run bench:ab` measures it on the wire. SQLite; the log goes to
- * /dev/null as in production it goes to a pipe. BENCH_HANDLERS=sync,relay,heartbeat,me,
+ * anything before `npm run bench:ab` measures it on the wire. SQLite; the log lines are
+ * written to /dev/null, batched as the server batches them for stdout. BENCH_HANDLERS=sync,relay,heartbeat,me,
  * BENCH_CALLS (50,000 a run), BENCH_ROUNDS (3).
  */
 import { closeSync, openSync, writeSync } from 'node:fs'
@@ -27,6 +27,16 @@ const BODY = '{"model":"bench","messages":[{"role":"user","content":"hello"}]}'
 const ANSWER = '{"ok":true,"from":"upstream"}'
 
 const devNull = openSync('/dev/null', 'w')
+// As the server's log writes (lib/log.ts): the lines of one turn of the event loop in one write.
+let lines: string[] = []
+const logWrite = (line: string) => {
+  if (lines.length === 0)
+    setImmediate(() => {
+      writeSync(devNull, lines.join(''))
+      lines = []
+    })
+  lines.push(line)
+}
 const deps = await buildDeps(
   loadConfig({
     DATABASE_URL: `sqlite:${join(tmp(), 'db.sqlite')}`,
@@ -39,7 +49,7 @@ const deps = await buildDeps(
     SWITCHBOARD_RATE_LIMIT_RELAY_AGENT_PER_SECOND: '0',
     SWITCHBOARD_RATE_LIMIT_WRITE_PER_SECOND: '0',
   }),
-  { log: createLogger('info', (line) => writeSync(devNull, `${line}\n`)) },
+  { log: createLogger('info', logWrite) },
 )
 const app = createApp(deps)
 const call = async (method: string, path: string, key: string, body?: unknown) => {
