@@ -7,8 +7,9 @@
  * lookups, the header rules, the outbound guard, metrics, the log line, the answer) and the
  * runtime's Request/Response objects. Its runs agree within about 3 %, where a wrk run moves
  * ±15 % on a shared machine: use it to tell whether a change to a hot route's code is worth
- * anything before `npm run bench:ab` measures it on the wire. SQLite; the log lines are
- * written to /dev/null, batched as the server batches them for stdout. BENCH_HANDLERS=sync,relay,heartbeat,me,
+ * anything before `npm run bench:ab` measures it on the wire. SQLite in a temp file, or
+ * DATABASE_URL=postgres://… (an empty database; each call then includes its statements' round
+ * trips); the log lines are written to /dev/null, batched as the server batches them for stdout. BENCH_HANDLERS=sync,relay,heartbeat,me,
  * BENCH_CALLS (50,000 a run), BENCH_ROUNDS (3).
  */
 import { closeSync, openSync, writeSync } from 'node:fs'
@@ -39,7 +40,7 @@ const logWrite = (line: string) => {
 }
 const deps = await buildDeps(
   loadConfig({
-    DATABASE_URL: `sqlite:${join(tmp(), 'db.sqlite')}`,
+    DATABASE_URL: process.env.DATABASE_URL ?? `sqlite:${join(tmp(), 'db.sqlite')}`,
     SWITCHBOARD_MASTER_KEY: 'd'.repeat(64),
     SWITCHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8',
     SWITCHBOARD_RATE_LIMIT_PROXY_PER_SECOND: '1000000',
