@@ -11,8 +11,8 @@ import { displayPrefix, generateSecret, hashSecret } from '../../src/modules/tok
 import { harness, onPostgres, tempDir } from '../helpers'
 
 /**
- * Migration 0008 (ADR 0016) on a database that already holds agents: their text is found
- * after the upgrade. On Postgres, also where the user may not create the pg_trgm extension.
+ * Migrations 0008 and 0009 (ADR 0016, ADR 0020) on a database that already holds agents: their
+ * text is found after the upgrade. On Postgres, also where the user may not create the pg_trgm extension.
  */
 const adminUrl = process.env.PG_ADMIN_URL
 const shipped = onPostgres ? pgMigrations : sqliteMigrations
@@ -97,7 +97,7 @@ async function oldRows(url: string, count: number) {
   return { apiKey, ids }
 }
 
-describe.skipIf(onPostgres && !adminUrl)('migration 0008: text search', () => {
+describe.skipIf(onPostgres && !adminUrl)('migrations 0008 and 0009: text search', () => {
   test('agents that were there before the upgrade are found by their name and description', async () => {
     const url = await freshUrl('search_upgrade')
     // Past the id-order read of a page, so that on SQLite the last ones come from the backfilled index.
