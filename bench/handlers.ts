@@ -20,7 +20,7 @@ import { type FastHandler, fastRoute } from '../src/http/fast'
 import { createLogger } from '../src/lib/log'
 import { createWorkspace } from '../src/modules/workspaces/service'
 import { buildDeps } from '../src/server'
-import { fmtSpread, loadAverage, ROUNDS, tmp } from './lib'
+import { fmtSpread, inProcessCaller, loadAverage, ROUNDS, tmp } from './lib'
 
 const WHICH = (process.env.BENCH_HANDLERS ?? 'sync,relay,heartbeat,me').split(',')
 const CALLS = Number(process.env.BENCH_CALLS ?? 50_000)
@@ -53,17 +53,7 @@ const deps = await buildDeps(
   { log: createLogger('info', logWrite) },
 )
 const app = createApp(deps)
-const call = async (method: string, path: string, key: string, body?: unknown) => {
-  const res = await app.handle(
-    new Request(`http://localhost${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    }),
-  )
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
-  return res.json() as Promise<any>
-}
+const call = inProcessCaller(app)
 const { apiKey } = await createWorkspace({ deps, actor: { kind: 'admin' }, input: { name: 'handlers' } })
 const caller = await call('POST', '/api/agents', apiKey, { name: 'caller' })
 const target = await call('POST', '/api/agents', apiKey, {

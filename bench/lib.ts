@@ -309,3 +309,21 @@ export const medianOf = (runs: WrkResult[]): WrkResult => ({
   errors: runs.reduce((s, r) => s + r.errors, 0),
   cpuUs: spread(runs.map((r) => r.cpuUs)).median,
 })
+
+/**
+ * JSON calls through an app's framework path in this process (`app.handle`), for benches that
+ * build their own deps: the parsed answer, or a throw naming the status and body.
+ */
+export const inProcessCaller =
+  (app: { handle(request: Request): Promise<Response> }) =>
+  async (method: string, path: string, key: string, body?: unknown) => {
+    const res = await app.handle(
+      new Request(`http://localhost${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      }),
+    )
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
+    return res.json() as Promise<any>
+  }

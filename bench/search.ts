@@ -11,7 +11,7 @@ import { loadConfig } from '../src/config'
 import { createApp } from '../src/http/app'
 import { createWorkspace } from '../src/modules/workspaces/service'
 import { buildDeps } from '../src/server'
-import { tmp } from './lib'
+import { inProcessCaller, tmp } from './lib'
 
 const AGENTS = Number(process.env.SEARCH_AGENTS ?? 100_000)
 const ROUNDS = Number(process.env.SEARCH_ROUNDS ?? 200)
@@ -27,17 +27,7 @@ const deps = await buildDeps(
   }),
 )
 const app = createApp(deps)
-const call = async (method: string, path: string, key: string, body?: unknown) => {
-  const res = await app.handle(
-    new Request(`http://localhost${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    }),
-  )
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
-  return res.json() as Promise<any>
-}
+const call = inProcessCaller(app)
 
 const { workspace, apiKey } = await createWorkspace({
   deps,
