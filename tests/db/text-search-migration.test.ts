@@ -139,14 +139,21 @@ describe.skipIf(onPostgres && !adminUrl)('migrations 0008 and 0009: text search'
       expect(String(indexes[0]!.indexdef)).toContain('(description_folded ')
       expect(String(indexes[1]!.indexdef)).toContain('(name_folded ')
       // The rewrite left room on each page: a heartbeat's update of an agent written before the
-      // upgrade stays on its page and touches no index (HOT), as the transaction's own counts say.
+      // upgrade stays on its page and touches no index (HOT), as the backend's own counts say.
+      // Read before and after in one transaction: since Postgres 15 these counts may still hold
+      // the connection's earlier transactions until its statistics are flushed.
       const hot = await h.deps.db.tx(async (tx) => {
+        const counts = async () =>
+          (
+            await h.deps.db.execute(
+              sql`select n_tup_upd::int as upd, n_tup_hot_upd::int as hot from pg_stat_xact_user_tables where relname = 'agents'`,
+              tx,
+            )
+          )[0] as { upd: number; hot: number }
+        const before = await counts()
         await h.deps.db.execute(sql`update agents set last_heartbeat_at = now() where id = ${ids[5]!}`, tx)
-        const [r] = await h.deps.db.execute(
-          sql`select n_tup_upd::int as upd, n_tup_hot_upd::int as hot from pg_stat_xact_user_tables where relname = 'agents'`,
-          tx,
-        )
-        return r
+        const after = await counts()
+        return { upd: after.upd - before.upd, hot: after.hot - before.hot }
       })
       expect(hot).toEqual({ upd: 1, hot: 1 })
       await h.call('PATCH', `/api/agents/${ids[0]}`, {
