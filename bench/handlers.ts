@@ -9,8 +9,8 @@
  * ±15 % on a shared machine: use it to tell whether a change to a hot route's code is worth
  * anything before `npm run bench:ab` measures it on the wire. SQLite in a temp file, or
  * DATABASE_URL=postgres://… (an empty database; each call then includes its statements' round
- * trips); the log lines are written to /dev/null, batched as the server batches them for stdout. BENCH_HANDLERS=sync,relay,heartbeat,me,
- * BENCH_CALLS (50,000 a run), BENCH_ROUNDS (3).
+ * trips); the log lines are written to /dev/null, batched as the server batches them for
+ * stdout. BENCH_HANDLERS=sync,relay,heartbeat,me, BENCH_CALLS (50,000 a run), BENCH_ROUNDS (3).
  */
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
